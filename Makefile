@@ -1,0 +1,70 @@
+# Run `make` (or `make help`) for the list of targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv/bin
+BOOTSTRAP := infra/bootstrap.sh
+
+# `make token` defaults; override like `make token ROLE=kvv_officer`.
+ORG ?= polisen
+UNIT ?= pa-kronoberg
+ROLE ?= custody_officer
+# Extra pytest arguments, e.g. `make pytest PYTEST_ARGS='-k handover -x'`.
+PYTEST_ARGS ?=
+
+.PHONY: help bootstrap deps run test lint format typecheck pytest openapi migrate token bench clean
+
+help: ## Show this list of targets
+	@echo "Usage: make <target> [VAR=value ...]"
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+bootstrap: ## Install uv, the Python dependencies (.venv) and PostgreSQL 15 if missing
+	@$(BOOTSTRAP)
+
+deps: # Python dependencies only (no PostgreSQL)
+	@$(BOOTSTRAP) --no-postgres
+
+run: bootstrap ## Run PostgreSQL, Temporal, worker and API locally with embedded servers
+	exec $(VENV)/handover dev
+
+test: bootstrap ## Lint, type-check and run the whole test suite on throwaway servers
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+	@$(MAKE) --no-print-directory pytest
+
+lint: deps ## Check code with ruff (lint and formatting)
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+format: deps ## Format code and apply safe lint fixes with ruff
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+typecheck: deps ## Type-check with mypy
+	$(VENV)/mypy
+
+pytest: bootstrap ## Run only pytest (extra arguments in PYTEST_ARGS)
+	@echo "$(VENV)/pytest $(PYTEST_ARGS)"; \
+	rc=0; $(VENV)/pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [[ $$rc -eq 5 ]]; then \
+		echo "make: pytest collected no tests (exit code 5); failing." >&2; exit 1; \
+	fi; \
+	exit $$rc
+
+openapi: deps ## Regenerate contracts/openapi.json
+	$(VENV)/handover openapi
+
+migrate: bootstrap ## Apply database migrations
+	$(VENV)/handover migrate
+
+token: deps ## Print a development JWT (ORG, UNIT, ROLE)
+	@$(VENV)/handover token --org $(ORG) --unit $(UNIT) --role $(ROLE)
+
+bench: bootstrap ## Run the benchmark
+	$(VENV)/python -m bench
+
+clean: ## Remove local data under .dev/
+	rm -rf -- .dev

@@ -1,0 +1,112 @@
+"""Who is moved: validated identity, name, and the decision the deprivation of liberty rests on."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+from personnummer import personnummer
+
+from contracts.common import AwareDatetime, LongText, ShortText
+
+_NUMBER = Annotated[
+    str,
+    Meta(
+        pattern=r"^(\d{2})?\d{6}[-+]?\d{4}$",
+        description="10 or 12 digits, optionally with '-' or '+' before the last four.",
+    ),
+]
+
+
+def _normalise(number: str, *, coordination: bool) -> str:
+    """Return YYYYMMDD-NNNN, or raise ValueError naming what is wrong."""
+    try:
+        parsed = personnummer.parse(number)
+    except personnummer.PersonnummerException as exc:
+        raise ValueError("not a valid Swedish identity number (check digit or date)") from exc
+    if parsed.is_coordination_number() != coordination:
+        expected = "samordningsnummer" if coordination else "personnummer"
+        raise ValueError(f"not a {expected}")
+    digits = str(parsed.format(True))
+    return f"{digits[:8]}-{digits[8:]}"
+
+
+class PersonnummerIdentity(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="personnummer"
+):
+    """A Swedish personal identity number."""
+
+    number: Annotated[_NUMBER, Meta(examples=["19121212-1212"])]
+
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "number", _normalise(self.number, coordination=False))
+
+
+class SamordningsnummerIdentity(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+    tag="samordningsnummer",
+):
+    """A coordination number (day of birth + 60) for people not registered in Sweden."""
+
+    number: Annotated[_NUMBER, Meta(examples=["19121272-1219"])]
+
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "number", _normalise(self.number, coordination=True))
+
+
+class UnknownIdentity(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="unknown"
+):
+    """Identity not established; a description stands in for it."""
+
+    description: LongText
+
+
+Identity = PersonnummerIdentity | SamordningsnummerIdentity | UnknownIdentity
+
+
+class Person(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The person the request is about."""
+
+    identity: Annotated[
+        Identity, Meta(description="Tagged by `type`: personnummer, samordningsnummer, unknown.")
+    ]
+    given_name: ShortText | None = None
+    family_name: ShortText | None = None
+
+
+class DecisionKind(enum.StrEnum):
+    """The decision a deprivation of liberty rests on."""
+
+    REMAND_DECISION = "remand_decision"
+    SENTENCE_ENFORCEMENT = "sentence_enforcement"
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A decision by a court or authority, with the time it was taken."""
+
+    kind: DecisionKind
+    authority: Annotated[ShortText, Meta(examples=["Stockholms tingsrätt"])]
+    case_number: Annotated[ShortText, Meta(examples=["B 12345-26"])]
+    decided_at: AwareDatetime
+
+
+class Restrictions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Restrictions (restriktioner) the prosecutor has imposed."""
+
+    applies: bool = False
+    kinds: Annotated[tuple[ShortText, ...], Meta(max_length=20)] = ()
+
+
+def masked_identity(identity: Identity) -> str:
+    """Identity as lists show it: date of birth only."""
+    match identity:
+        case PersonnummerIdentity(number=number) | SamordningsnummerIdentity(number=number):
+            return number[:8] + "-****"
+        case UnknownIdentity():
+            return "unknown"

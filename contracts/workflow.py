@@ -1,0 +1,85 @@
+"""Messages between the API and the request workflow, and between the workflow and its activities.
+
+Payloads only gain fields with defaults, so old and new workers read each other.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from contracts.api import HandoverCreate, HandoverRecord
+from contracts.common import Actor, ActorRef
+
+WORKFLOW_NAME = "Handover"
+UPDATE_CREATE = "create"
+QUERY_RECORD = "record"
+ACTIVITY_PROJECT = "project_handover"
+DEFAULT_TASK_QUEUE = "handover"
+
+
+def workflow_id(handover_id: str) -> str:
+    """The Temporal workflow id of a request."""
+    return f"handover-{handover_id}"
+
+
+class EventType(enum.StrEnum):
+    """What happened to a request."""
+
+    REQUESTED = "requested"
+
+
+class CommandMeta(msgspec.Struct, frozen=True, kw_only=True):
+    """Who sends a command and the request id that follows it into logs."""
+
+    actor: Actor
+    request_id: str
+
+
+class HandoverStart(msgspec.Struct, frozen=True, kw_only=True):
+    """The workflow's start argument."""
+
+    handover_id: str
+
+
+class CreateHandover(msgspec.Struct, frozen=True, kw_only=True):
+    """The `create` update: the validated body plus what the API assigned to it."""
+
+    meta: CommandMeta
+    reference: str
+    fingerprint: str
+    body: HandoverCreate
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of a request's append-only, hash-chained event log."""
+
+    handover_id: str
+    seq: int
+    type: EventType
+    actor: ActorRef
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any]
+    request_id: str
+    prev_hash: str
+    hash: str = ""
+
+
+class Projection(msgspec.Struct, frozen=True, kw_only=True):
+    """New events and the row they lead to, written to PostgreSQL in one transaction."""
+
+    record: HandoverRecord
+    events: list[Event]
+    request_id: str
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What a finished workflow returns."""
+
+    handover_id: str
+    state: str
+    version: int

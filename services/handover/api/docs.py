@@ -1,0 +1,30 @@
+"""OpenAPI helpers: the problem responses each operation documents."""
+
+from __future__ import annotations
+
+from litestar.openapi.datastructures import ResponseSpec
+
+from services.handover.errors import Problem
+
+_DESCRIPTIONS = {
+    400: "Invalid input; `errors` names each field.",
+    401: "Missing, expired or invalid bearer token.",
+    403: "Your role or unit may not do this.",
+    404: "No such request, or not one you are a party to.",
+    409: "Illegal in the request's current state.",
+    412: "If-Match does not match the current version.",
+    422: "Idempotency-Key reused with another body, or unprocessable.",
+    503: "PostgreSQL or Temporal unavailable; retry after Retry-After seconds.",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_DESCRIPTIONS[status],
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for status in statuses
+    }

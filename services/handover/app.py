@@ -1,0 +1,125 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Tag
+from temporalio.client import Client
+
+from services.handover.api.handovers import HandoverController
+from services.handover.api.health import HealthController
+from services.handover.api.units import UnitController
+from services.handover.auth import build_auth
+from services.handover.commands import WorkflowCommands
+from services.handover.errors import exception_handlers
+from services.handover.handovers import HandoverService
+from services.handover.middleware import request_context
+from services.handover.repository import Repository
+from services.handover.settings import Settings
+from workflows.converter import msgspec_data_converter
+
+API_VERSION = "1.0.0"
+MAX_BODY_BYTES = 256 * 1024
+DESCRIPTION = """\
+Shared API between Swedish police custody (Polisen) and Kriminalvården for handover requests:
+transfers of people in police custody to remand prisons and prisons, and enforcement
+assistance. Every request's state lives in a Temporal workflow; reads come from PostgreSQL.
+
+Authenticate with `Authorization: Bearer <JWT>` (claims `sub`, `org`, `unit`, `roles`,
+`iat`, `exp`; at most 10 hours). Errors are `application/problem+json` (RFC 9457).
+Send an `Idempotency-Key` with every POST to make retries safe.
+"""
+
+
+async def connect_temporal(settings: Settings, *, lazy: bool = False) -> Client:
+    assert settings.temporal_address is not None
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=msgspec_data_converter,
+        lazy=lazy,
+    )
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    """A pool that connects on demand: the API starts, and answers 503, while PostgreSQL is down."""
+    assert settings.database_url is not None
+    return await asyncpg.create_pool(
+        settings.database_url,
+        min_size=0,
+        max_size=settings.pg_pool_max,
+        timeout=settings.db_timeout_seconds,
+        command_timeout=settings.db_timeout_seconds,
+    )
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the app; PostgreSQL and Temporal connections open in the lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = await create_pool(settings)
+        client = await connect_temporal(settings, lazy=True)
+        repository = Repository(pool, timeout=settings.db_timeout_seconds)
+        commands = WorkflowCommands(
+            client,
+            task_queue=settings.task_queue,
+            timeout=settings.update_timeout_seconds,
+            retry_after=settings.retry_after_seconds,
+        )
+        app.state.repository = repository
+        app.state.temporal = client
+        app.state.handovers = HandoverService(repository, commands)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    def provide_repository(state: State) -> Repository:
+        repository: Repository = state.repository
+        return repository
+
+    def provide_handovers(state: State) -> HandoverService:
+        service: HandoverService = state.handovers
+        return service
+
+    def provide_temporal(state: State) -> Client:
+        client: Client = state.temporal
+        return client
+
+    auth = build_auth(settings)
+    config = AppConfig(
+        route_handlers=[HandoverController, UnitController, HealthController],
+        dependencies={
+            "repository": Provide(provide_repository, sync_to_thread=False),
+            "handovers": Provide(provide_handovers, sync_to_thread=False),
+            "temporal": Provide(provide_temporal, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        middleware=[request_context],
+        request_max_body_size=MAX_BODY_BYTES,
+        state=State({"retry_after_seconds": settings.retry_after_seconds}),
+        openapi_config=OpenAPIConfig(
+            title="Handover coordination API",
+            version=API_VERSION,
+            description=DESCRIPTION,
+            tags=[
+                Tag(name="handovers", description="Handover requests and their lifecycle."),
+                Tag(name="reference data", description="Units that can be parties."),
+                Tag(name="health", description="Probes."),
+            ],
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )
+    return Litestar.from_config(auth.on_app_init(config))

@@ -1,0 +1,143 @@
+"""The `handover` command: dev, api, worker, migrate, token, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from contracts.common import Org, Role
+from services.handover.auth import issue_token
+from services.handover.logs import configure_logging
+from services.handover.settings import ROOT, Settings, load_settings
+
+OPENAPI_PATH = ROOT / "contracts" / "openapi.json"
+
+
+def openapi_document(settings: Settings) -> str:
+    """The OpenAPI document as committed: stable key order, trailing newline."""
+    from services.handover.app import create_app
+
+    schema = create_app(settings).openapi_schema.to_schema()
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _announce(settings: Settings) -> None:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    lines = [
+        "",
+        "Handover service is running. Ctrl-C stops everything it started.",
+        f"  API            {api}/v1/handovers",
+        f"  API docs       {api}/schema  (Swagger UI: {api}/schema/swagger)",
+        f"  OpenAPI JSON   {api}/schema/openapi.json",
+        f"  Health         {api}/health/ready",
+    ]
+    if settings.temporal_address and settings.temporal_address.endswith(
+        f":{settings.temporal_port}"
+    ):
+        lines.append(f"  Temporal UI    http://127.0.0.1:{settings.temporal_ui_port}")
+    lines += [
+        f"  Temporal       {settings.temporal_address}",
+        f"  PostgreSQL     {settings.database_url}",
+        "  A token        .venv/bin/handover token --org polisen --unit pa-kronoberg "
+        "--role custody_officer",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _require_servers(settings: Settings) -> None:
+    missing = [
+        name
+        for name, value in (
+            ("DATABASE_URL", settings.database_url),
+            ("TEMPORAL_ADDRESS", settings.temporal_address),
+        )
+        if value is None
+    ]
+    if missing:
+        raise SystemExit(f"set {' and '.join(missing)} (or use `handover dev`)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="handover", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="embedded PostgreSQL + Temporal, migrations, worker and API")
+    sub.add_parser("api", help="the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS)")
+    sub.add_parser("worker", help="the Temporal worker (needs DATABASE_URL and TEMPORAL_ADDRESS)")
+    migrate_cmd = sub.add_parser("migrate", help="apply database migrations (dbmate)")
+    migrate_cmd.add_argument("--status", action="store_true", help="only list applied/pending")
+    token = sub.add_parser("token", help="print a development JWT")
+    token.add_argument("--org", required=True, choices=[o.value for o in Org])
+    token.add_argument("--unit", required=True, help="unit id, see GET /v1/units")
+    token.add_argument(
+        "--role",
+        required=True,
+        action="append",
+        choices=[r.value for r in Role],
+        help="repeat for several roles",
+    )
+    token.add_argument("--sub", default=None, help="subject (default: dev-<unit>)")
+    token.add_argument("--hours", type=float, default=8.0, help="lifetime, at most 10")
+    openapi = sub.add_parser("openapi", help="write contracts/openapi.json")
+    openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+
+    match args.command:
+        case "token":
+            if not 0 < args.hours <= settings.jwt_max_lifetime_hours:
+                parser.error(f"--hours must be in (0, {settings.jwt_max_lifetime_hours}]")
+            print(
+                issue_token(
+                    settings,
+                    sub=args.sub or f"dev-{args.unit}",
+                    org=Org(args.org),
+                    unit=args.unit,
+                    roles=[Role(r) for r in args.role],
+                    lifetime=timedelta(hours=args.hours),
+                )
+            )
+        case "openapi":
+            args.output.write_text(openapi_document(settings))
+            print(f"wrote {args.output}")
+        case "migrate":
+            from services.handover.migrate import migrate
+
+            configure_logging(settings)
+            if settings.database_url is None:
+                raise SystemExit("set DATABASE_URL (`handover dev` migrates its own database)")
+            print(
+                migrate(
+                    settings.database_url,
+                    settings.migrations_dir,
+                    command="status" if args.status else "up",
+                )
+            )
+        case "dev" | "api" | "worker":
+            from services.handover import runtime
+
+            configure_logging(settings)
+            try:
+                if args.command == "dev":
+                    asyncio.run(runtime.run_dev(settings, _announce))
+                else:
+                    _require_servers(settings)
+                    asyncio.run(
+                        runtime.run_processes(
+                            settings, api=args.command == "api", worker=args.command == "worker"
+                        )
+                    )
+            except KeyboardInterrupt:
+                pass
+            except Exception as exc:  # noqa: BLE001 - report, then exit non-zero
+                print(f"handover {args.command}: {exc}", file=sys.stderr)
+                runtime.exit_now(1)
+            runtime.exit_now(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""One error tree, mapped once to RFC 9457 problem+json responses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
+from temporalio.service import RPCError
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One invalid field: a JSON path (`$.person.identity.number`) or a parameter name."""
+
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    current_state: str | None = None
+    allowed_actions: list[str] | None = None
+    request_id: str | None = None
+
+
+class ProblemError(Exception):
+    """A failure a client can act on; subclasses fix the status, type and title."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class InvalidInput(ProblemError):
+    status, slug, title = 400, "validation", "The request is not valid"
+
+
+class Unauthorized(ProblemError):
+    status, slug, title = 401, "unauthorized", "A valid bearer token is required"
+
+
+class Forbidden(ProblemError):
+    status, slug, title = 403, "forbidden", "Your role or unit may not do this"
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "No such resource"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "The request conflicts with the current state"
+
+
+class IdempotencyKeyReused(ProblemError):
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key reused with another body"
+
+
+class Unprocessable(ProblemError):
+    status, slug, title = 422, "unprocessable", "The request cannot be processed"
+
+
+class DependencyUnavailable(ProblemError):
+    status, slug, title = 503, "unavailable", "A service this API depends on is unavailable"
+
+
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]+)`)?$", re.S)
+
+
+def field_error(message: str, *, default_field: str = "$") -> FieldError:
+    """Split msgspec's 'Expected `int`, got `str` - at `$.x`' into field and message."""
+    match = _AT_PATH.match(message)
+    assert match is not None
+    return FieldError(field=match["path"] or default_field, message=match["message"])
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[bytes]:
+    problem = Problem(
+        type=PROBLEM_BASE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors,
+        request_id=_request_id(request),
+        **(extra or {}),
+    )
+    return Response(
+        content=msgspec.json.encode(problem),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _on_problem(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+def _validation_errors(exc: ValidationException) -> list[FieldError]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    errors: list[FieldError] = []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid"))
+        key = item.get("key")
+        source = item.get("source")
+        if key and source in ("query", "path", "header", "cookie"):
+            errors.append(FieldError(field=str(key), message=message))
+        else:
+            errors.append(field_error(message, default_field=str(key) if key else "$"))
+    return errors
+
+
+def _on_validation(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    assert isinstance(exc, ValidationException)
+    errors = _validation_errors(exc)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or exc.detail
+    return problem_response(
+        request,
+        status=400,
+        slug="validation",
+        title="The request is not valid",
+        detail=detail,
+        errors=errors,
+    )
+
+
+def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    assert isinstance(exc, HTTPException)
+    if isinstance(exc, NotAuthorizedException):
+        return problem_response(
+            request,
+            status=401,
+            slug="unauthorized",
+            title="A valid bearer token is required",
+            detail=exc.detail,
+            headers={"WWW-Authenticate": 'Bearer realm="handover"'},
+        )
+    if isinstance(exc, PermissionDeniedException):
+        return problem_response(
+            request, status=403, slug="forbidden", title=Forbidden.title, detail=exc.detail
+        )
+    slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 429: "rate-limited"}
+    return problem_response(
+        request,
+        status=exc.status_code,
+        slug=slug.get(exc.status_code, "http-error"),
+        title=exc.detail,
+        headers=exc.headers,
+    )
+
+
+def unavailable(retry_after: int, detail: str) -> DependencyUnavailable:
+    return DependencyUnavailable(detail, headers={"Retry-After": str(retry_after)})
+
+
+def _on_dependency(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.warning("dependency.unavailable", error=type(exc).__name__, path=request.url.path)
+    retry_after = int(getattr(request.app.state, "retry_after_seconds", 5))
+    return _on_problem(
+        request, unavailable(retry_after, "Try again shortly; nothing was lost or applied twice.")
+    )
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.error("http.unhandled", path=request.url.path, exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        slug="internal",
+        title="Internal error",
+        detail="The error was logged; quote the request id when reporting it.",
+    )
+
+
+exception_handlers: ExceptionHandlersMap = {
+    ProblemError: _on_problem,
+    ValidationException: _on_validation,
+    HTTPException: _on_http,
+    asyncpg.PostgresConnectionError: _on_dependency,
+    asyncpg.exceptions.OperatorInterventionError: _on_dependency,
+    asyncpg.exceptions.ConnectionDoesNotExistError: _on_dependency,
+    asyncpg.exceptions.TooManyConnectionsError: _on_dependency,
+    ConnectionError: _on_dependency,
+    OSError: _on_dependency,
+    TimeoutError: _on_dependency,
+    RPCError: _on_dependency,
+    Exception: _on_unexpected,
+}

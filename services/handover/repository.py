@@ -1,0 +1,132 @@
+"""Reads of the PostgreSQL read model; rows come back as contract Structs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from contracts.api import HandoverRecord, HandoverSummary, Unit
+from contracts.common import Actor
+from contracts.person import Identity, masked_identity
+from services.handover.errors import NotFound
+
+_SQL_DIR = Path(__file__).with_name("sql")
+
+
+@cache
+def sql(name: str) -> str:
+    return (_SQL_DIR / f"{name}.sql").read_text()
+
+
+class ListedRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One list row plus its keyset position."""
+
+    summary: HandoverSummary
+    created_at: datetime
+    id: str
+
+
+class Repository:
+    """Every query the API makes; keyword-only arguments, Structs out, NotFound for no row."""
+
+    def __init__(self, pool: asyncpg.Pool, *, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+
+    async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            rows: list[asyncpg.Record] = await conn.fetch(sql(query), *args, timeout=self._timeout)
+            return rows
+
+    async def ping(self) -> None:
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            await conn.fetchval("SELECT 1", timeout=self._timeout)
+
+    async def get_handover(self, *, handover_id: str) -> HandoverRecord:
+        rows = await self._fetch("get_handover", handover_id)
+        if not rows:
+            raise NotFound(f"No handover request {handover_id}.")
+        return msgspec.json.decode(rows[0]["doc"], type=HandoverRecord)
+
+    async def list_handovers(
+        self,
+        *,
+        visible_units: list[str] | None,
+        state: str | None,
+        kind: str | None,
+        unit: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[ListedRow]:
+        rows = await self._fetch(
+            "list_handovers",
+            visible_units,
+            state,
+            kind,
+            unit,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        )
+        return [
+            ListedRow(
+                summary=HandoverSummary(
+                    id=str(r["id"]),
+                    reference=r["reference"],
+                    kind=r["kind"],
+                    state=r["state"],
+                    version=r["version"],
+                    person_identity=masked_identity(
+                        msgspec.json.decode(r["identity"], type=Identity)
+                    ),
+                    from_unit=r["from_unit"],
+                    to_unit=r["to_unit"],
+                    responsible_unit=r["responsible_unit"],
+                    created_at=r["created_at"],
+                    updated_at=r["updated_at"],
+                ),
+                created_at=r["created_at"],
+                id=str(r["id"]),
+            )
+            for r in rows
+        ]
+
+    async def list_units(self, *, org: str | None, kind: str | None) -> list[Unit]:
+        rows = await self._fetch("list_units", org, kind)
+        return [msgspec.convert(dict(r), Unit) for r in rows]
+
+    async def get_units(self, *, ids: list[str]) -> dict[str, Unit]:
+        rows = await self._fetch("get_units", ids)
+        return {r["id"]: msgspec.convert(dict(r), Unit) for r in rows}
+
+    async def next_reference_number(self) -> int:
+        rows = await self._fetch("next_reference")
+        return int(rows[0][0])
+
+    async def log_access(
+        self,
+        *,
+        actor: Actor,
+        action: str,
+        handover_ids: list[str],
+        purpose: str,
+        request_id: str,
+    ) -> None:
+        """Audit a read or write of personal data; the read fails if this cannot be written."""
+        async with self._pool.acquire(timeout=self._timeout) as conn:
+            await conn.execute(
+                sql("insert_access"),
+                actor.sub,
+                actor.org,
+                actor.unit,
+                action,
+                handover_ids,
+                purpose,
+                request_id,
+                timeout=self._timeout,
+            )

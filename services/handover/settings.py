@@ -1,0 +1,73 @@
+"""Settings: read once from the environment into a frozen Struct and passed in, never global."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from contracts.workflow import DEFAULT_TASK_QUEUE
+
+DEV_JWT_SECRET = "development-only-secret-change-me-in-production-0123456789"  # noqa: S105
+ROOT = Path(__file__).resolve().parents[2]
+
+Port = Annotated[int, Meta(ge=1, le=65535)]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything configurable; each field is read from HANDOVER_<FIELD> unless noted."""
+
+    database_url: str | None = None  # DATABASE_URL; unset: embedded PostgreSQL in dev
+    temporal_address: str | None = None  # TEMPORAL_ADDRESS; unset: embedded dev server
+    temporal_namespace: str = "default"
+    task_queue: str = DEFAULT_TASK_QUEUE
+    api_host: str = "127.0.0.1"
+    api_port: Port = 8000
+    pg_port: Port = 55432
+    temporal_port: Port = 7233
+    temporal_ui_port: Port = 8233
+    dev_dir: str = str(ROOT / ".dev")
+    migrations_dir: str = str(ROOT / "infra" / "migrations")
+    jwt_secret: Annotated[str, Meta(min_length=32)] = DEV_JWT_SECRET
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_max_lifetime_hours: Annotated[float, Meta(gt=0, le=10)] = 10
+    update_timeout_seconds: Annotated[float, Meta(gt=0)] = 10.0
+    db_timeout_seconds: Annotated[float, Meta(gt=0)] = 5.0
+    retry_after_seconds: Annotated[int, Meta(ge=1)] = 5
+    pg_pool_max: Annotated[int, Meta(ge=1)] = 10
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    def with_servers(self, *, database_url: str, temporal_address: str) -> Settings:
+        return msgspec.structs.replace(
+            self, database_url=database_url, temporal_address=temporal_address
+        )
+
+
+_UNPREFIXED = {"database_url": "DATABASE_URL", "temporal_address": "TEMPORAL_ADDRESS"}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment; a bad value fails at start with its variable named."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    for field in msgspec.structs.fields(Settings):
+        name = _UNPREFIXED.get(field.name, f"HANDOVER_{field.name.upper()}")
+        if (value := env.get(name)) not in (None, ""):
+            raw[field.name] = value
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SystemExit(f"invalid setting: {exc}") from exc

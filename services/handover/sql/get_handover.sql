@@ -1,0 +1,1 @@
+SELECT doc FROM handovers WHERE id = $1

@@ -1,0 +1,11 @@
+-- Newest first; keyset on (created_at, id). Parameters that are null do not filter.
+SELECT id, reference, kind, state, version, from_unit, to_unit, responsible_unit,
+       created_at, updated_at, doc -> 'person' -> 'identity' AS identity
+FROM handovers
+WHERE ($1::text[] IS NULL OR parties && $1)
+  AND ($2::text IS NULL OR state = $2)
+  AND ($3::text IS NULL OR kind = $3)
+  AND ($4::text IS NULL OR parties @> ARRAY[$4])
+  AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $7

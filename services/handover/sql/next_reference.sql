@@ -1,0 +1,1 @@
+SELECT nextval('handover_reference_seq')

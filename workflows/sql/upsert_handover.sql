@@ -1,0 +1,13 @@
+-- A row only moves forward in version, whatever order retries arrive in.
+INSERT INTO handovers AS h
+    (id, reference, kind, state, version, from_unit, to_unit, responsible_unit, parties,
+     created_at, updated_at, doc)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (id) DO UPDATE SET
+    state = excluded.state,
+    version = excluded.version,
+    responsible_unit = excluded.responsible_unit,
+    parties = excluded.parties,
+    updated_at = excluded.updated_at,
+    doc = excluded.doc
+WHERE h.version < excluded.version

@@ -1,0 +1,28 @@
+"""The Temporal worker: request workflows plus the projection activity."""
+
+from __future__ import annotations
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from workflows.activities import Projector
+from workflows.handover import HandoverWorkflow
+
+# Pure modules shared with the API; passing them through avoids reloading them per run.
+PASSTHROUGH = ("msgspec", "personnummer", "contracts")
+
+
+def create_worker(client: Client, pool: asyncpg.Pool, *, task_queue: str) -> Worker:
+    """A worker for one task queue; the client must use the msgspec data converter."""
+    projector = Projector(pool)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[HandoverWorkflow],
+        activities=[projector.project],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+    )
