@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -21,16 +21,10 @@ from contracts.common import (
 from contracts.person import Decision, Person, Restrictions
 
 
-class TransferCreate(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-    tag_field="kind",
-    tag="transfer",
-):
+class TransferCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A person in police custody to move to a remand prison or prison."""
 
+    kind: Literal["transfer"]
     person: Person
     from_unit: Annotated[
         UnitId,

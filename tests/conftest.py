@@ -36,7 +36,8 @@ def _scratch_dir() -> Path:
 def scratch() -> Iterator[Path]:
     path = _scratch_dir()
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    if not os.environ.get("HANDOVER_KEEP_TEST_DATA"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
+from services.handover.api.strict import reject_unknown_query
 from services.handover.api.units import UnitController
 from services.handover.auth import build_auth
 from services.handover.commands import WorkflowCommands
@@ -105,6 +106,7 @@ def create_app(settings: Settings) -> Litestar:
             "temporal": Provide(provide_temporal, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
+        before_request=reject_unknown_query,
         lifespan=[lifespan],
         middleware=[request_context],
         request_max_body_size=MAX_BODY_BYTES,
@@ -122,4 +124,8 @@ def create_app(settings: Settings) -> Litestar:
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
     )
-    return Litestar.from_config(auth.on_app_init(config))
+    config = auth.on_app_init(config)
+    # Security is declared per controller, so the public probes and docs say they need no token.
+    assert config.openapi_config is not None
+    config.openapi_config.security = None
+    return Litestar.from_config(config)

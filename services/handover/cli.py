@@ -9,6 +9,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
+
 from contracts.common import Org, Role
 from services.handover.auth import issue_token
 from services.handover.logs import configure_logging
@@ -21,7 +23,7 @@ def openapi_document(settings: Settings) -> str:
     """The OpenAPI document as committed: stable key order, trailing newline."""
     from services.handover.app import create_app
 
-    schema = create_app(settings).openapi_schema.to_schema()
+    schema = msgspec.to_builtins(create_app(settings).openapi_schema.to_schema())
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

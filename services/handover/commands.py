@@ -77,12 +77,20 @@ class WorkflowCommands:
             raise self._problem(exc) from exc
         except WorkflowAlreadyStartedError as exc:
             raise Conflict("This request is already closed.") from exc
+        except RuntimeError as exc:
+            # The SDK reports a failed (lazy) connection as a bare RuntimeError.
+            if not str(exc).startswith("Failed client connect"):
+                raise
+            raise self._unavailable() from exc
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
-            raise unavailable(
-                self._retry_after,
-                "The change was not confirmed in time. Retry with the same Idempotency-Key: "
-                "it is applied once and the retry returns its result.",
-            ) from exc
+            raise self._unavailable() from exc
+
+    def _unavailable(self) -> ProblemError:
+        return unavailable(
+            self._retry_after,
+            "The change was not confirmed in time. Retry with the same Idempotency-Key: "
+            "it is applied once and the retry returns its result.",
+        )
 
     @staticmethod
     def _problem(exc: WorkflowUpdateFailedError) -> ProblemError:

@@ -99,6 +99,9 @@ class DependencyUnavailable(ProblemError):
     status, slug, title = 503, "unavailable", "A service this API depends on is unavailable"
 
 
+# Handler arguments whose public parameter name is a reserved word in Litestar (`state`).
+PARAMETER_ALIASES = {"state_filter": "state"}
+
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]+)`)?$", re.S)
 
 
@@ -167,7 +170,11 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
         key = item.get("key")
         source = item.get("source")
         if key and source in ("query", "path", "header", "cookie"):
-            errors.append(FieldError(field=str(key), message=message))
+            name = PARAMETER_ALIASES.get(str(key), str(key))
+            errors.append(FieldError(field=name, message=message))
+        elif source == "body":
+            path = "$" if key in (None, "", "data") else f"$.{key}"
+            errors.append(FieldError(field=path, message=field_error(message).message))
         else:
             errors.append(field_error(message, default_field=str(key) if key else "$"))
     return errors
@@ -201,6 +208,10 @@ def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
     if isinstance(exc, PermissionDeniedException):
         return problem_response(
             request, status=403, slug="forbidden", title=Forbidden.title, detail=exc.detail
+        )
+    if exc.status_code == 400:
+        return problem_response(
+            request, status=400, slug="validation", title=InvalidInput.title, detail=exc.detail
         )
     slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 429: "rate-limited"}
     return problem_response(

@@ -6,6 +6,8 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from services.handover.errors import Problem
 
+BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
+
 _DESCRIPTIONS = {
     400: "Invalid input; `errors` names each field.",
     401: "Missing, expired or invalid bearer token.",

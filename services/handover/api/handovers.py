@@ -7,20 +7,22 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 
 from contracts.api import Handover, HandoverCreate, HandoverPage
 from contracts.common import Actor, Kind, State, UnitId
-from services.handover.api.docs import problems
+from services.handover.api.docs import BEARER, problems
 from services.handover.api.examples import TRANSFER_CREATE
+from services.handover.api.strict import strict_body
 from services.handover.handovers import HandoverService, etag
 
 MAX_LIMIT = 200
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         required=False,
         min_length=1,
         max_length=200,
@@ -36,6 +38,7 @@ def request_id(request: Request[Actor, Any, Any]) -> str:
 class HandoverController(Controller):
     path = "/v1/handovers"
     tags = ("handovers",)
+    security = BEARER
 
     @post(
         "/",
@@ -54,7 +57,7 @@ class HandoverController(Controller):
     async def create(
         self,
         request: Request[Actor, Any, Any],
-        handovers: HandoverService,
+        handovers: NamedDependency[HandoverService],
         data: Annotated[
             HandoverCreate,
             Body(
@@ -69,7 +72,7 @@ class HandoverController(Controller):
         """Create a handover request; it starts in state `requested`."""
         handover = await handovers.create(
             actor=request.user,
-            body=data,
+            body=await strict_body(request, HandoverCreate),
             idempotency_key=idempotency_key,
             request_id=request_id(request),
         )
@@ -90,7 +93,10 @@ class HandoverController(Controller):
         ],
     )
     async def get_one(
-        self, request: Request[Actor, Any, Any], handovers: HandoverService, handover_id: UUID
+        self,
+        request: Request[Actor, Any, Any],
+        handovers: NamedDependency[HandoverService],
+        handover_id: FromPath[UUID],
     ) -> Response[Handover]:
         """Read one request with the person's data; the read is audited."""
         handover = await handovers.get(
@@ -102,16 +108,17 @@ class HandoverController(Controller):
     async def list_all(
         self,
         request: Request[Actor, Any, Any],
-        handovers: HandoverService,
-        state_filter: Annotated[State | None, Parameter(query="state")] = None,
-        kind: Kind | None = None,
+        handovers: NamedDependency[HandoverService],
+        state_filter: Annotated[State | None, QueryParameter(name="state")] = None,
+        kind: FromQuery[Kind | None] = None,
         unit: Annotated[
-            UnitId | None, Parameter(description="Only requests this unit is a party to.")
+            UnitId | None, QueryParameter(description="Only requests this unit is a party to.")
         ] = None,
         cursor: Annotated[
-            str | None, Parameter(max_length=200, description="`next_cursor` of the previous page.")
+            str | None,
+            QueryParameter(max_length=200, description="`next_cursor` of the previous page."),
         ] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
     ) -> HandoverPage:
         """List the requests you are a party to, newest first; identity numbers are masked."""
         return await handovers.list(

