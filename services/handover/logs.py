@@ -7,6 +7,8 @@ import sys
 from typing import Any
 
 import structlog
+import temporalio.activity
+import temporalio.workflow
 from structlog.typing import EventDict, WrappedLogger
 
 from services.handover.settings import Settings
@@ -26,7 +28,7 @@ def _flatten_temporal(_: WrappedLogger, __: str, event_dict: EventDict) -> Event
     for key in ("temporal_workflow", "temporal_activity"):
         info = event_dict.pop(key, None)
         if isinstance(info, dict):
-            for field in ("workflow_id", "run_id", "activity_type", "workflow_type"):
+            for field in ("workflow_id", "run_id", "activity_type", "workflow_type", "update_name"):
                 if field in info:
                     event_dict.setdefault(field, info[field])
     return event_dict
@@ -67,5 +69,9 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    # Temporal appends its context to the message text by default; we want it as fields instead.
+    temporalio.workflow.logger.workflow_info_on_message = False
+    temporalio.workflow.logger.workflow_info_on_extra = True
+    temporalio.activity.logger.activity_info_on_message = False
     for noisy in ("uvicorn.access", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
