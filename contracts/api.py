@@ -2,29 +2,95 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 import msgspec
-from msgspec import Meta
+from msgspec import Meta, field
 
+from contracts.actions import (
+    DeferralReason,
+    RescheduleReason,
+)
+from contracts.assessment import Incident, SecurityAssessment
 from contracts.common import (
     ActorRef,
     AwareDatetime,
     Kind,
     LongText,
     Org,
+    ShortText,
     State,
     UnitId,
     UnitKind,
 )
+from contracts.lifecycle import Action, Situation
 from contracts.person import Decision, Person, Restrictions
 
 
-class TransferCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class LegalBasis(enum.StrEnum):
+    """The provision an enforcement-assistance request rests on (exactly one)."""
+
+    LVM_45 = "lvm_45"
+    LVU_43 = "lvu_43"
+    LSU_20 = "lsu_20"
+    LPT_47 = "lpt_47"
+    LRV_27 = "lrv_27"
+    UTLL_10_19A = "utll_10_19a"
+    POLISLAGEN_29A = "polislagen_29a"
+    STRAFFTIDSLAG_6 = "strafftidslag_6"
+
+
+class OrderType(enum.StrEnum):
+    TRANSPORT = "transport"
+    TRANSPORT_WITH_GUARDING = "transport_with_guarding"
+    APPREHENSION_FOR_ENFORCEMENT = "apprehension_for_enforcement"
+
+
+class Regime(enum.StrEnum):
+    """The data-protection law a case falls under."""
+
+    BDL = "brottsdatalagen"
+    GDPR_KVDL = "gdpr_kriminalvardsdatalagen"
+
+
+def regime_for(kind: Kind, basis: LegalBasis | None) -> Regime:
+    """Transfers and förpassning are law enforcement (BDL); care and migration are GDPR + KVDL."""
+    if kind == Kind.TRANSFER or basis in (LegalBasis.STRAFFTIDSLAG_6, LegalBasis.POLISLAGEN_29A):
+        return Regime.BDL
+    return Regime.GDPR_KVDL
+
+
+class Place(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A unit of either agency, or a place outside them (court, care home, address)."""
+
+    unit: UnitId | None = None
+    description: ShortText | None = None
+
+    def __post_init__(self) -> None:
+        if self.unit is None and self.description is None:
+            raise ValueError("a place needs a `unit` or a `description`")
+
+
+class Guarding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Guarding at the destination (transport med förrättning), e.g. during a court hearing."""
+
+    description: LongText
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+
+class TransferCreate(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+    tag_field="kind",
+    tag="transfer",
+):
     """A person in police custody to move to a remand prison or prison."""
 
-    kind: Literal["transfer"]
     person: Person
     from_unit: Annotated[
         UnitId,
@@ -40,7 +106,53 @@ class TransferCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     notes: LongText | None = None
 
 
-HandoverCreate = TransferCreate
+class AssistanceCreate(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+    tag_field="kind",
+    tag="enforcement_assistance",
+):
+    """One agency asks the other to transport, escort or apprehend a person (handräckning)."""
+
+    legal_basis: LegalBasis
+    order_type: OrderType
+    requesting_unit: Annotated[UnitId, Meta(examples=["pa-kronoberg"])]
+    executing_unit: Annotated[UnitId, Meta(examples=["kv-nte-stockholm"])]
+    person: Person
+    decision: Decision
+    origin: Place
+    destination: Place
+    lpt_intake_decision: Annotated[
+        Decision | None, Meta(description="Required for LPT 47 §: the intake decision (6 b §).")
+    ] = None
+    guarding: Annotated[
+        Guarding | None, Meta(description="Required for transport_with_guarding.")
+    ] = None
+    restrictions: Restrictions = Restrictions()
+    relatives_notified: bool | None = None
+    notes: LongText | None = None
+
+    def __post_init__(self) -> None:
+        if self.legal_basis == LegalBasis.LPT_47 and self.lpt_intake_decision is None:
+            raise ValueError("LPT 47 § needs `lpt_intake_decision` (6 b §)")
+        if self.order_type == OrderType.TRANSPORT_WITH_GUARDING and self.guarding is None:
+            raise ValueError("transport_with_guarding needs `guarding`")
+
+
+HandoverCreate = TransferCreate | AssistanceCreate
+
+
+class Assistance(msgspec.Struct, frozen=True, kw_only=True):
+    """What an enforcement-assistance request adds to the common record."""
+
+    legal_basis: LegalBasis
+    order_type: OrderType
+    origin: Place
+    destination: Place
+    lpt_intake_decision: Decision | None = None
+    guarding: Guarding | None = None
 
 
 class Responsibility(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,8 +172,79 @@ class CustodySegment(msgspec.Struct, frozen=True, kw_only=True):
     until: datetime | None = None
 
 
+class Release(msgspec.Struct, frozen=True, kw_only=True):
+    """The holder's half of a handover."""
+
+    by: ActorRef
+    from_unit: str
+    to_unit: str
+    occurred_at: datetime
+    recorded_at: datetime
+    identity_checked: bool
+    documents: tuple[str, ...] = ()
+    medication: tuple[str, ...] = ()
+    property_seals: tuple[str, ...] = ()
+    remarks: str | None = None
+
+
+class Reception(msgspec.Struct, frozen=True, kw_only=True):
+    """The receiver's half; responsibility moves at `occurred_at`."""
+
+    by: ActorRef
+    unit: str
+    occurred_at: datetime
+    recorded_at: datetime
+    identity_confirmed: bool
+    received_from: str | None = None
+    remarks: str | None = None
+
+
+class HandoverStep(msgspec.Struct, frozen=True, kw_only=True):
+    """One two-party handover; `reception` is null while it awaits confirmation."""
+
+    number: int
+    release: Release | None
+    reception: Reception | None = None
+
+
+class Schedule(msgspec.Struct, frozen=True, kw_only=True):
+    """The planned pick-up; `revision` counts reschedules."""
+
+    pickup_at: datetime
+    transport_unit: str
+    revision: int
+    by: ActorRef
+    at: datetime
+    reason: RescheduleReason | None = None
+    text: str | None = None
+    note: str | None = None
+
+
+class Deferral(msgspec.Struct, frozen=True, kw_only=True):
+    reason: DeferralReason
+    by: ActorRef
+    at: datetime
+    text: str | None = None
+    expected_at: datetime | None = None
+
+
+class Closure(msgspec.Struct, frozen=True, kw_only=True):
+    """How and why the request ended."""
+
+    state: State
+    by: ActorRef
+    at: datetime
+    reason: Annotated[str | None, Meta(description="The closed reason of the action.")] = None
+    text: str | None = None
+    occurred_at: datetime | None = None
+    delivered_to: str | None = None
+
+
 class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A request as its workflow holds it; the read model stores exactly this."""
+    """A request as its workflow holds it; the read model stores exactly this.
+
+    Fields are only ever added, with defaults, so histories of older runs still decode.
+    """
 
     id: str
     reference: str
@@ -69,21 +252,78 @@ class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
     state: State
     version: int
     person: Person
-    from_unit: str
-    to_unit: str
+    from_unit: str | None
+    to_unit: str | None
     decision: Decision
     restrictions: Restrictions
     relatives_notified: bool | None
     notes: str | None
-    responsible: Responsibility
+    responsible: Responsibility | None
     custody_chain: list[CustodySegment]
     created_by: ActorRef
     created_at: datetime
     updated_at: datetime
+    requesting_unit: str | None = None
+    requesting_org: Org = Org.POLISEN
+    executing_unit: str | None = None
+    executing_org: Org = Org.KRIMINALVARDEN
+    regime: Regime = Regime.BDL
+    assistance: Assistance | None = None
+    schedule: Schedule | None = None
+    deferral: Deferral | None = None
+    handovers: list[HandoverStep] = field(default_factory=list)
+    security_assessments: list[SecurityAssessment] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    closure: Closure | None = None
+
+    @property
+    def requester(self) -> str:
+        return self.requesting_unit or self.from_unit or ""
+
+    @property
+    def executor(self) -> str:
+        return self.executing_unit or self.to_unit or ""
+
+    @property
+    def pending_release(self) -> Release | None:
+        last = self.handovers[-1] if self.handovers else None
+        return last.release if last is not None and last.reception is None else None
+
+    @property
+    def assessment(self) -> SecurityAssessment | None:
+        return self.security_assessments[-1] if self.security_assessments else None
+
+    def parties(self) -> list[str]:
+        """Every unit that may see the request: both parties, both ends and every holder."""
+        units = {self.requester, self.executor, *(s.unit for s in self.custody_chain)}
+        units |= {u for u in (self.from_unit, self.to_unit) if u}
+        if self.schedule is not None:
+            units.add(self.schedule.transport_unit)
+        units |= {step.release.to_unit for step in self.handovers if step.release}
+        return sorted(u for u in units if u)
+
+    def situation(self) -> Situation:
+        """What the lifecycle policy needs to know."""
+        assessment = self.assessment
+        pending = self.pending_release
+        return Situation(
+            state=self.state,
+            requesting_unit=self.requester,
+            executing_unit=self.executor,
+            executing_org=self.executing_org,
+            transport_unit=self.schedule.transport_unit if self.schedule else None,
+            holder=self.responsible.unit if self.responsible else None,
+            pending_release_to=pending.to_unit if pending else None,
+            any_reception=any(step.reception is not None for step in self.handovers),
+            assessment_complete=assessment is not None and assessment.complete,
+            destination_unit=self.to_unit,
+        )
 
 
 class Handover(HandoverRecord, frozen=True, kw_only=True):
-    """A handover request as a caller sees it."""
+    """A handover request as a caller sees it, with what that caller may do next."""
+
+    allowed_actions: list[Action] = field(default_factory=list)
 
 
 class HandoverSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,9 +335,9 @@ class HandoverSummary(msgspec.Struct, frozen=True, kw_only=True):
     state: State
     version: int
     person_identity: Annotated[str, Meta(examples=["19121212-****"])]
-    from_unit: str
-    to_unit: str
-    responsible_unit: str
+    requesting_unit: str
+    executing_unit: str
+    responsible_unit: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -107,6 +347,20 @@ class HandoverPage(msgspec.Struct, frozen=True, kw_only=True):
 
     items: list[HandoverSummary]
     next_cursor: str | None
+
+
+class EventView(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of a request's event log, with its place in the hash chain."""
+
+    seq: int
+    type: str
+    actor: ActorRef
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any]
+    request_id: str
+    prev_hash: str
+    hash: str
 
 
 class Unit(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,18 +379,3 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
 
     status: str
     checks: dict[str, str]
-
-
-__all__ = [
-    "AwareDatetime",
-    "CustodySegment",
-    "Handover",
-    "HandoverCreate",
-    "HandoverPage",
-    "HandoverRecord",
-    "HandoverSummary",
-    "Health",
-    "Responsibility",
-    "TransferCreate",
-    "Unit",
-]

@@ -81,10 +81,17 @@ class Person(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
 
 class DecisionKind(enum.StrEnum):
-    """The decision a deprivation of liberty rests on."""
+    """The decision a deprivation of liberty (or the assistance) rests on."""
 
     REMAND_DECISION = "remand_decision"
     SENTENCE_ENFORCEMENT = "sentence_enforcement"
+    CARE_DECISION = "care_decision"
+    INTAKE_DECISION = "intake_decision"
+    DETENTION_DECISION = "detention_decision"
+    POLICE_DECISION = "police_decision"
+
+
+TRANSFER_DECISIONS = frozenset({DecisionKind.REMAND_DECISION, DecisionKind.SENTENCE_ENFORCEMENT})
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from contracts.api import HandoverCreate, HandoverRecord
-from contracts.common import Actor, ActorRef
+from contracts.common import Actor, ActorRef, Org, UnitKind
 
 WORKFLOW_NAME = "Handover"
 UPDATE_CREATE = "create"
+UPDATE_ASSESS = "assess"
+UPDATE_INCIDENT = "record_incident"
 QUERY_RECORD = "record"
 ACTIVITY_PROJECT = "project_handover"
 DEFAULT_TASK_QUEUE = "handover"
@@ -30,6 +32,19 @@ class EventType(enum.StrEnum):
     """What happened to a request."""
 
     REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    DEFERRED = "deferred"
+    REJECTED = "rejected"
+    SCHEDULED = "scheduled"
+    RESCHEDULED = "rescheduled"
+    RELEASED = "released"
+    RECEIVED = "received"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NOT_EXECUTED = "not_executed"
+    SECURITY_ASSESSMENT_RECORDED = "security_assessment_recorded"
+    SECURITY_ASSESSMENT_AMENDED = "security_assessment_amended"
+    INCIDENT_RECORDED = "incident_recorded"
 
 
 class CommandMeta(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,6 +52,24 @@ class CommandMeta(msgspec.Struct, frozen=True, kw_only=True):
 
     actor: Actor
     request_id: str
+    actor_unit_kind: UnitKind | None = None
+
+
+B = TypeVar("B")
+
+
+class Command(msgspec.Struct, Generic[B], frozen=True, kw_only=True):
+    """An update on an existing request: the body plus concurrency and retry controls.
+
+    `idempotency_key` is already scoped to the caller's unit; `fingerprint` hashes the body
+    so a reused key with another body is refused.
+    """
+
+    meta: CommandMeta
+    body: B
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: str = ""
 
 
 class HandoverStart(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,6 +85,7 @@ class CreateHandover(msgspec.Struct, frozen=True, kw_only=True):
     reference: str
     fingerprint: str
     body: HandoverCreate
+    origin_org: Org | None = None
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,12 +7,27 @@ from typing import Any
 
 import msgspec
 
+from contracts import actions
 from contracts.api import HandoverCreate
+from contracts.assessment import AssessmentBody, IncidentBody
 from services.handover.cli import OPENAPI_PATH, openapi_document
 from services.handover.settings import load_settings
 
-# Request bodies and the type their example must decode into.
-BODY_TYPES: dict[tuple[str, str], Any] = {("/v1/handovers", "post"): HandoverCreate}
+# Request bodies (by operationId) and the type their examples must decode into.
+BODY_TYPES: dict[str, Any] = {
+    "createHandover": HandoverCreate,
+    "acceptHandover": actions.AcceptBody,
+    "deferHandover": actions.DeferBody,
+    "rejectHandover": actions.RejectBody,
+    "scheduleHandover": actions.ScheduleBody,
+    "releaseHandover": actions.ReleaseBody,
+    "receiveHandover": actions.ReceiveBody,
+    "cancelHandover": actions.CancelBody,
+    "completeHandover": actions.CompleteBody,
+    "notExecutedHandover": actions.NotExecutedBody,
+    "amendSecurityAssessment": AssessmentBody,
+    "recordIncident": IncidentBody,
+}
 
 
 def _document() -> dict[str, Any]:
@@ -27,17 +42,16 @@ def test_committed_document_matches_the_code() -> None:
 
 
 def test_every_request_body_has_a_valid_example() -> None:
-    bodies = [
-        (path, method, op["requestBody"])
-        for path, item in _document()["paths"].items()
-        for method, op in item.items()
+    bodies = {
+        op["operationId"]: op["requestBody"]
+        for item in _document()["paths"].values()
+        for op in item.values()
         if "requestBody" in op
-    ]
-    assert bodies, "no request bodies found"
-    for path, method, body in bodies:
+    }
+    assert set(bodies) == set(BODY_TYPES)
+    for operation, body in bodies.items():
         schema = body["content"]["application/json"]["schema"]
         examples = schema.get("examples", [])
-        assert examples, f"{method.upper()} {path}: no example"
-        body_type = BODY_TYPES[(path, method)]
+        assert examples, f"{operation}: no example"
         for example in examples:
-            msgspec.convert(example, body_type)
+            msgspec.convert(example, BODY_TYPES[operation], strict=True)

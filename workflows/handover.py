@@ -3,24 +3,48 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import msgspec
 
-    from contracts.api import CustodySegment, HandoverRecord, Responsibility
+    from contracts.actions import (
+        AcceptBody,
+        CancelBody,
+        CompleteBody,
+        DeferBody,
+        NotExecutedBody,
+        ReceiveBody,
+        RejectBody,
+        ReleaseBody,
+        ScheduleBody,
+    )
+    from contracts.api import (
+        Assistance,
+        AssistanceCreate,
+        CustodySegment,
+        HandoverRecord,
+        Responsibility,
+        TransferCreate,
+        regime_for,
+    )
+    from contracts.assessment import AssessmentBody, IncidentBody
     from contracts.common import FINAL_STATES, Kind, Org, State
     from contracts.eventlog import GENESIS_HASH, sealed
+    from contracts.lifecycle import Action
     from contracts.workflow import (
         ACTIVITY_PROJECT,
         QUERY_RECORD,
+        UPDATE_ASSESS,
         UPDATE_CREATE,
+        UPDATE_INCIDENT,
         WORKFLOW_NAME,
+        Command,
         CommandMeta,
         CreateHandover,
         Event,
@@ -29,20 +53,30 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Projection,
     )
+    from workflows import transitions
+    from workflows.transitions import Change, NewEvent, error
 
 # A start whose create update never arrived (the API validates before it calls) ends itself.
 CREATE_GRACE = timedelta(hours=1)
+# After a request closes, incidents can still be recorded for follow-up.
+FOLLOW_UP = timedelta(days=30)
 # The projection retries until PostgreSQL is back: an accepted change is never dropped.
 PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
 )
+# Events that place a request in time; assessments and incidents do not move that clock.
+LIFECYCLE_EVENTS = frozenset(EventType) - {
+    EventType.SECURITY_ASSESSMENT_RECORDED,
+    EventType.SECURITY_ASSESSMENT_AMENDED,
+    EventType.INCIDENT_RECORDED,
+}
 
 
 @workflow.defn(name=WORKFLOW_NAME)
 class HandoverWorkflow:
-    """One request from creation to a final state."""
+    """One request from creation to a final state, and a follow-up window after it."""
 
     @workflow.init
     def __init__(self, start: HandoverStart) -> None:
@@ -50,6 +84,7 @@ class HandoverWorkflow:
         self._record: HandoverRecord | None = None
         self._fingerprint: str | None = None
         self._events: list[Event] = []
+        self._keys: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -62,6 +97,8 @@ class HandoverWorkflow:
         await workflow.wait_condition(
             lambda: self._record is not None and self._record.state in FINAL_STATES
         )
+        # Late incidents may still arrive; any update in flight finishes before the end.
+        await workflow.sleep(FOLLOW_UP)
         await workflow.wait_condition(workflow.all_handlers_finished)
         record = self._current()
         return Outcome(handover_id=self._id, state=record.state, version=record.version)
@@ -69,6 +106,8 @@ class HandoverWorkflow:
     @workflow.query(name=QUERY_RECORD)
     def record(self) -> HandoverRecord | None:
         return self._record
+
+    # -- creation -----------------------------------------------------------------------
 
     @workflow.update(name=UPDATE_CREATE)
     async def create(self, cmd: CreateHandover) -> HandoverRecord:
@@ -78,42 +117,27 @@ class HandoverWorkflow:
                 self._check_same_request(cmd)
                 return self._record
             now = workflow.now()
-            body = cmd.body
-            actor = cmd.meta.actor
             self._fingerprint = cmd.fingerprint
-            record = HandoverRecord(
-                id=self._id,
-                reference=cmd.reference,
-                kind=Kind.TRANSFER,
-                state=State.REQUESTED,
-                version=0,
-                person=body.person,
-                from_unit=body.from_unit,
-                to_unit=body.to_unit,
-                decision=body.decision,
-                restrictions=body.restrictions,
-                relatives_notified=body.relatives_notified,
-                notes=body.notes,
-                responsible=Responsibility(unit=body.from_unit, org=Org.POLISEN, since=now),
-                custody_chain=[CustodySegment(unit=body.from_unit, org=Org.POLISEN, since=now)],
-                created_by=actor.ref(),
-                created_at=now,
-                updated_at=now,
-            )
+            record = self._new_record(cmd, now)
             data: dict[str, Any] = {
                 "kind": record.kind,
+                "requesting_unit": record.requester,
+                "executing_unit": record.executor,
                 "from_unit": record.from_unit,
                 "to_unit": record.to_unit,
-                "decision": msgspec.to_builtins(body.decision),
+                "decision": msgspec.to_builtins(record.decision),
+                "regime": record.regime,
             }
-            await self._apply(record, EventType.REQUESTED, cmd.meta, now, data)
+            if record.assistance is not None:
+                data["assistance"] = msgspec.to_builtins(record.assistance)
+            await self._commit(Change(record, [NewEvent(EventType.REQUESTED, now, data)]), cmd.meta)
             workflow.logger.info(
                 "handover.requested",
                 extra={
                     "handover_id": self._id,
                     "reference": cmd.reference,
                     "request_id": cmd.meta.request_id,
-                    "unit": actor.unit,
+                    "unit": cmd.meta.actor.unit,
                 },
             )
             return self._current()
@@ -125,45 +149,265 @@ class HandoverWorkflow:
 
     def _check_same_request(self, cmd: CreateHandover) -> None:
         if cmd.fingerprint != self._fingerprint:
-            raise ApplicationError(
+            raise error(
+                "idempotency_key_reused",
                 "This Idempotency-Key was used for a different request body.",
-                type="idempotency_key_reused",
-                non_retryable=True,
             )
+
+    def _new_record(self, cmd: CreateHandover, now: datetime) -> HandoverRecord:
+        body = cmd.body
+        actor = cmd.meta.actor
+        assistance: Assistance | None = None
+        origin: str | None
+        destination: str | None
+        match body:
+            case TransferCreate():
+                kind, requesting, executing = Kind.TRANSFER, body.from_unit, body.to_unit
+                requesting_org, executing_org = Org.POLISEN, Org.KRIMINALVARDEN
+                origin, destination = body.from_unit, body.to_unit
+                origin_org: Org | None = Org.POLISEN
+                basis = None
+            case AssistanceCreate():
+                kind, requesting, executing = (
+                    Kind.ENFORCEMENT_ASSISTANCE,
+                    body.requesting_unit,
+                    body.executing_unit,
+                )
+                requesting_org = actor.org
+                executing_org = Org.KRIMINALVARDEN if actor.org == Org.POLISEN else Org.POLISEN
+                origin, destination = body.origin.unit, body.destination.unit
+                origin_org = cmd.origin_org
+                basis = body.legal_basis
+                assistance = Assistance(
+                    legal_basis=body.legal_basis,
+                    order_type=body.order_type,
+                    origin=body.origin,
+                    destination=body.destination,
+                    lpt_intake_decision=body.lpt_intake_decision,
+                    guarding=body.guarding,
+                )
+        # The origin unit, when there is one, holds the person from the start; a person
+        # fetched from outside both agencies has no responsible unit until picked up.
+        responsible = None
+        chain: list[CustodySegment] = []
+        if origin is not None and origin_org is not None:
+            responsible = Responsibility(unit=origin, org=origin_org, since=now)
+            chain = [CustodySegment(unit=origin, org=origin_org, since=now)]
+        return HandoverRecord(
+            id=self._id,
+            reference=cmd.reference,
+            kind=kind,
+            state=State.REQUESTED,
+            version=0,
+            person=body.person,
+            from_unit=origin,
+            to_unit=destination,
+            decision=body.decision,
+            restrictions=body.restrictions,
+            relatives_notified=body.relatives_notified,
+            notes=body.notes,
+            responsible=responsible,
+            custody_chain=chain,
+            created_by=actor.ref(),
+            created_at=now,
+            updated_at=now,
+            requesting_unit=requesting,
+            requesting_org=requesting_org,
+            executing_unit=executing,
+            executing_org=executing_org,
+            regime=regime_for(kind, basis),
+            assistance=assistance,
+        )
+
+    # -- lifecycle actions ----------------------------------------------------------------
+
+    @workflow.update(name=Action.ACCEPT)
+    async def accept(self, cmd: Command[AcceptBody]) -> HandoverRecord:
+        return await self._act(Action.ACCEPT, cmd)
+
+    @accept.validator
+    def validate_accept(self, cmd: Command[AcceptBody]) -> None:
+        self._check(Action.ACCEPT, cmd)
+
+    @workflow.update(name=Action.DEFER)
+    async def defer(self, cmd: Command[DeferBody]) -> HandoverRecord:
+        return await self._act(Action.DEFER, cmd)
+
+    @defer.validator
+    def validate_defer(self, cmd: Command[DeferBody]) -> None:
+        self._check(Action.DEFER, cmd)
+
+    @workflow.update(name=Action.REJECT)
+    async def reject(self, cmd: Command[RejectBody]) -> HandoverRecord:
+        return await self._act(Action.REJECT, cmd)
+
+    @reject.validator
+    def validate_reject(self, cmd: Command[RejectBody]) -> None:
+        self._check(Action.REJECT, cmd)
+
+    @workflow.update(name=Action.SCHEDULE)
+    async def schedule(self, cmd: Command[ScheduleBody]) -> HandoverRecord:
+        return await self._act(Action.SCHEDULE, cmd)
+
+    @schedule.validator
+    def validate_schedule(self, cmd: Command[ScheduleBody]) -> None:
+        self._check(Action.SCHEDULE, cmd)
+
+    @workflow.update(name=Action.RELEASE)
+    async def release(self, cmd: Command[ReleaseBody]) -> HandoverRecord:
+        return await self._act(Action.RELEASE, cmd)
+
+    @release.validator
+    def validate_release(self, cmd: Command[ReleaseBody]) -> None:
+        self._check(Action.RELEASE, cmd)
+
+    @workflow.update(name=Action.RECEIVE)
+    async def receive(self, cmd: Command[ReceiveBody]) -> HandoverRecord:
+        return await self._act(Action.RECEIVE, cmd)
+
+    @receive.validator
+    def validate_receive(self, cmd: Command[ReceiveBody]) -> None:
+        self._check(Action.RECEIVE, cmd)
+
+    @workflow.update(name=Action.CANCEL)
+    async def cancel(self, cmd: Command[CancelBody]) -> HandoverRecord:
+        return await self._act(Action.CANCEL, cmd)
+
+    @cancel.validator
+    def validate_cancel(self, cmd: Command[CancelBody]) -> None:
+        self._check(Action.CANCEL, cmd)
+
+    @workflow.update(name=Action.COMPLETE)
+    async def complete(self, cmd: Command[CompleteBody]) -> HandoverRecord:
+        return await self._act(Action.COMPLETE, cmd)
+
+    @complete.validator
+    def validate_complete(self, cmd: Command[CompleteBody]) -> None:
+        self._check(Action.COMPLETE, cmd)
+
+    @workflow.update(name=Action.NOT_EXECUTED)
+    async def not_executed(self, cmd: Command[NotExecutedBody]) -> HandoverRecord:
+        return await self._act(Action.NOT_EXECUTED, cmd)
+
+    @not_executed.validator
+    def validate_not_executed(self, cmd: Command[NotExecutedBody]) -> None:
+        self._check(Action.NOT_EXECUTED, cmd)
+
+    # -- security assessment and incidents -------------------------------------------
+
+    @workflow.update(name=UPDATE_ASSESS)
+    async def assess(self, cmd: Command[AssessmentBody]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: transitions.check_assessment(r, cmd),
+            lambda r, now: transitions.apply_assessment(r, cmd.meta, cmd.body, now),
+        )
+
+    @assess.validator
+    def validate_assess(self, cmd: Command[AssessmentBody]) -> None:
+        self._precheck(cmd, lambda r: transitions.check_assessment(r, cmd))
+
+    @workflow.update(name=UPDATE_INCIDENT)
+    async def record_incident(self, cmd: Command[IncidentBody]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: transitions.check_incident(r, cmd, now=workflow.now()),
+            lambda r, now: transitions.apply_incident(r, cmd.meta, cmd.body, now),
+        )
+
+    @record_incident.validator
+    def validate_record_incident(self, cmd: Command[IncidentBody]) -> None:
+        self._precheck(cmd, lambda r: transitions.check_incident(r, cmd, now=workflow.now()))
+
+    # -- machinery --------------------------------------------------------------------
+
+    def _check(self, action: Action, cmd: Command[Any]) -> None:
+        self._precheck(
+            cmd,
+            lambda r: transitions.check_action(
+                r, action, cmd, now=workflow.now(), previous=self._previous_time()
+            ),
+        )
+
+    def _precheck(self, cmd: Command[Any], rule: Callable[[HandoverRecord], None]) -> None:
+        """Validators judge against the workflow's own state, never the read model."""
+        if self._record is None:
+            raise error("not_found", f"No handover request {self._id}.")
+        if cmd.idempotency_key is not None:
+            seen = self._keys.get(cmd.idempotency_key)
+            if seen is not None and seen != cmd.fingerprint:
+                raise error(
+                    "idempotency_key_reused",
+                    "This Idempotency-Key was used for a different request body.",
+                )
+        rule(self._record)
+
+    async def _act(self, action: Action, cmd: Command[Any]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: transitions.check_action(
+                r, action, cmd, now=workflow.now(), previous=self._previous_time()
+            ),
+            lambda r, now: transitions.apply(r, action, cmd.meta, cmd.body, now),
+        )
+
+    async def _run_locked(
+        self,
+        cmd: Command[Any],
+        rule: Callable[[HandoverRecord], None],
+        change: Callable[[HandoverRecord, datetime], Change],
+    ) -> HandoverRecord:
+        async with self._lock:
+            # Another update may have passed its validator and applied while this one waited.
+            self._precheck(cmd, rule)
+            await self._commit(change(self._current(), workflow.now()), cmd.meta)
+            if cmd.idempotency_key is not None:
+                self._keys[cmd.idempotency_key] = cmd.fingerprint
+            workflow.logger.info(
+                "handover.changed",
+                extra={
+                    "handover_id": self._id,
+                    "state": self._current().state,
+                    "version": self._current().version,
+                    "request_id": cmd.meta.request_id,
+                },
+            )
+            return self._current()
+
+    def _previous_time(self) -> datetime:
+        times = [e.occurred_at for e in self._events if e.type in LIFECYCLE_EVENTS]
+        return max(times) if times else workflow.now()
 
     def _current(self) -> HandoverRecord:
         assert self._record is not None
         return self._record
 
-    async def _apply(
-        self,
-        record: HandoverRecord,
-        event_type: EventType,
-        meta: CommandMeta,
-        occurred_at: datetime,
-        data: dict[str, Any],
-    ) -> None:
-        """Append one event, move the record to the event's version and project both."""
+    async def _commit(self, change: Change, meta: CommandMeta) -> None:
+        """Append the change's events, move the record to the last one's version, project."""
         now = workflow.now()
-        prev_hash = self._events[-1].hash if self._events else GENESIS_HASH
-        event = sealed(
-            Event(
-                handover_id=self._id,
-                seq=len(self._events) + 1,
-                type=event_type,
-                actor=meta.actor.ref(),
-                occurred_at=occurred_at,
-                recorded_at=now,
-                data=data,
-                request_id=meta.request_id,
-                prev_hash=prev_hash,
+        new: list[Event] = []
+        for item in change.events:
+            prev = (new or self._events)[-1].hash if (new or self._events) else GENESIS_HASH
+            new.append(
+                sealed(
+                    Event(
+                        handover_id=self._id,
+                        seq=len(self._events) + len(new) + 1,
+                        type=item.type,
+                        actor=meta.actor.ref(),
+                        occurred_at=item.occurred_at,
+                        recorded_at=now,
+                        data=item.data,
+                        request_id=meta.request_id,
+                        prev_hash=prev,
+                    )
+                )
             )
-        )
-        self._events.append(event)
-        self._record = msgspec.structs.replace(record, version=event.seq, updated_at=now)
+        self._events.extend(new)
+        self._record = msgspec.structs.replace(change.record, version=new[-1].seq, updated_at=now)
         await workflow.execute_activity(
             ACTIVITY_PROJECT,
-            Projection(record=self._record, events=[event], request_id=meta.request_id),
+            Projection(record=self._record, events=new, request_id=meta.request_id),
             start_to_close_timeout=timedelta(seconds=15),
             retry_policy=PROJECTION_RETRY,
         )

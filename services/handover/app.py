@@ -15,6 +15,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
 from temporalio.client import Client
 
+from services.handover.api import actions
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
 from services.handover.api.strict import reject_unknown_query
@@ -24,6 +25,7 @@ from services.handover.commands import WorkflowCommands
 from services.handover.errors import exception_handlers
 from services.handover.handovers import HandoverService
 from services.handover.middleware import request_context
+from services.handover.queries import HandoverQueries
 from services.handover.repository import Repository
 from services.handover.settings import Settings
 from workflows.converter import msgspec_data_converter
@@ -80,6 +82,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.repository = repository
         app.state.temporal = client
         app.state.handovers = HandoverService(repository, commands)
+        app.state.queries = HandoverQueries(repository)
         try:
             yield
         finally:
@@ -93,16 +96,21 @@ def create_app(settings: Settings) -> Litestar:
         service: HandoverService = state.handovers
         return service
 
+    def provide_queries(state: State) -> HandoverQueries:
+        queries: HandoverQueries = state.queries
+        return queries
+
     def provide_temporal(state: State) -> Client:
         client: Client = state.temporal
         return client
 
     auth = build_auth(settings)
     config = AppConfig(
-        route_handlers=[HandoverController, UnitController, HealthController],
+        route_handlers=[HandoverController, actions.router(), UnitController, HealthController],
         dependencies={
             "repository": Provide(provide_repository, sync_to_thread=False),
             "handovers": Provide(provide_handovers, sync_to_thread=False),
+            "queries": Provide(provide_queries, sync_to_thread=False),
             "temporal": Provide(provide_temporal, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,

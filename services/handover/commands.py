@@ -1,10 +1,11 @@
-"""Sends commands to request workflows and turns Temporal's failures into problems."""
+"""Sends commands to request workflows and turns Temporal's refusals into problems."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -14,28 +15,44 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.api import HandoverRecord
 from contracts.workflow import (
     UPDATE_CREATE,
     WORKFLOW_NAME,
+    Command,
     CreateHandover,
     HandoverStart,
     workflow_id,
 )
 from services.handover.errors import (
-    Conflict,
+    FieldError,
+    Forbidden,
     IdempotencyKeyReused,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
     ProblemError,
     Unprocessable,
     unavailable,
 )
 
-_PROBLEMS: dict[str, type[ProblemError]] = {
-    "idempotency_key_reused": IdempotencyKeyReused,
-    "conflict": Conflict,
+T = TypeVar("T")
+
+# Refusal codes raised by the workflow's validators (workflows/transitions.py).
+_CONFLICTS = {
+    "illegal_transition",
+    "handover_started",
+    "security_assessment_incomplete",
+    "release_pending",
+    "destination_must_receive",
 }
+
+
+class WorkflowGone(Exception):
+    """The workflow does not exist (any more): unknown id, or closed after its follow-up."""
 
 
 class WorkflowCommands:
@@ -62,27 +79,62 @@ class WorkflowCommands:
             # A closed request's id is never reused: a late retry must not start a new run.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+
+        async def call() -> HandoverRecord:
+            record: HandoverRecord = await self._client.execute_update_with_start_workflow(
+                UPDATE_CREATE,
+                cmd,
+                start_workflow_operation=start,
+                id=update_id,
+                result_type=HandoverRecord,
+                rpc_timeout=timedelta(seconds=self._timeout),
+            )
+            return record
+
+        try:
+            return await self._guarded(call)
+        except WorkflowAlreadyStartedError as exc:
+            raise IllegalTransition("This request is already closed.") from exc
+
+    async def update(
+        self, *, handover_id: str, name: str, update_id: str, cmd: Command[Any]
+    ) -> HandoverRecord:
+        """Apply one update to an existing request and return the record after it."""
+        handle = self._client.get_workflow_handle(workflow_id(handover_id))
+
+        async def call() -> HandoverRecord:
+            record: HandoverRecord = await handle.execute_update(
+                name,
+                cmd,
+                id=update_id,
+                result_type=HandoverRecord,
+                rpc_timeout=timedelta(seconds=self._timeout),
+            )
+            return record
+
+        try:
+            return await self._guarded(call)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowGone(handover_id) from exc
+            raise self._unavailable() from exc
+
+    async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
             async with asyncio.timeout(self._timeout):
-                record: HandoverRecord = await self._client.execute_update_with_start_workflow(
-                    UPDATE_CREATE,
-                    cmd,
-                    start_workflow_operation=start,
-                    id=update_id,
-                    result_type=HandoverRecord,
-                    rpc_timeout=timedelta(seconds=self._timeout),
-                )
-                return record
+                return await call()
         except WorkflowUpdateFailedError as exc:
             raise self._problem(exc) from exc
-        except WorkflowAlreadyStartedError as exc:
-            raise Conflict("This request is already closed.") from exc
         except RuntimeError as exc:
             # The SDK reports a failed (lazy) connection as a bare RuntimeError.
             if not str(exc).startswith("Failed client connect"):
                 raise
             raise self._unavailable() from exc
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+            raise self._unavailable() from exc
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise
             raise self._unavailable() from exc
 
     def _unavailable(self) -> ProblemError:
@@ -95,7 +147,36 @@ class WorkflowCommands:
     @staticmethod
     def _problem(exc: WorkflowUpdateFailedError) -> ProblemError:
         cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            problem = _PROBLEMS.get(cause.type or "", Unprocessable)
-            return problem(cause.message)
-        return Unprocessable("The change could not be applied.")
+        if not isinstance(cause, ApplicationError):
+            return Unprocessable("The change could not be applied.")
+        details: dict[str, Any] = (
+            cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        )
+        code = cause.type or ""
+        if code in _CONFLICTS:
+            return IllegalTransition(
+                cause.message,
+                extra={
+                    "current_state": details.get("current_state"),
+                    "allowed_actions": details.get("allowed_actions", []),
+                    "reason": code,
+                },
+            )
+        match code:
+            case "not_found":
+                return NotFound(cause.message)
+            case "forbidden":
+                return Forbidden(
+                    cause.message, extra={"current_state": details.get("current_state")}
+                )
+            case "precondition_failed":
+                return PreconditionFailed(
+                    cause.message, extra={"current_version": details.get("current_version")}
+                )
+            case "idempotency_key_reused":
+                return IdempotencyKeyReused(cause.message)
+            case "invalid_input":
+                field = str(details.get("field", "$"))
+                reason = str(details.get("reason", cause.message))
+                return InvalidInput(cause.message, errors=[FieldError(field, reason)])
+        return Unprocessable(cause.message)

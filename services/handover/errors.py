@@ -42,6 +42,8 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     errors: list[FieldError] | None = None
     current_state: str | None = None
     allowed_actions: list[str] | None = None
+    current_version: int | None = None
+    reason: str | None = None
     request_id: str | None = None
 
 
@@ -85,6 +87,14 @@ class NotFound(ProblemError):
 
 class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "The request conflicts with the current state"
+
+
+class IllegalTransition(Conflict):
+    slug, title = "illegal-transition", "Not allowed in the request's current state"
+
+
+class PreconditionFailed(ProblemError):
+    status, slug, title = 412, "precondition-failed", "The request has changed since you read it"
 
 
 class IdempotencyKeyReused(ProblemError):

@@ -1,75 +1,83 @@
-"""Use cases of handover requests: create, read one, list. Controllers delegate here."""
+"""Use cases that change requests: create, lifecycle actions, assessment, incidents."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 import structlog
 
-from contracts.api import Handover, HandoverCreate, HandoverPage, HandoverRecord
+from contracts.actions import ReleaseBody, ScheduleBody
+from contracts.api import (
+    AssistanceCreate,
+    Handover,
+    HandoverCreate,
+    HandoverRecord,
+    OrderType,
+    TransferCreate,
+    Unit,
+)
 from contracts.common import Actor, Org, Role, UnitKind
-from contracts.workflow import CommandMeta, CreateHandover
-from services.handover.commands import WorkflowCommands
-from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound
+from contracts.person import TRANSFER_DECISIONS
+from contracts.workflow import Command, CommandMeta, CreateHandover
+from services.handover.commands import WorkflowCommands, WorkflowGone
+from services.handover.errors import (
+    FieldError,
+    Forbidden,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+)
 from services.handover.repository import Repository
+from services.handover.views import representation
 
 log = structlog.get_logger(__name__)
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # Namespace for request ids derived from (caller, Idempotency-Key): a retry finds the same request.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d7c3e-2f55-4a7e-9d0b-5b8f3c1a9e42")
-CREATOR_ROLES = (Role.CUSTODY_OFFICER, Role.CUSTODY_SUPERVISOR, Role.SYSTEM)
-# Roles that see every request of their agency rather than only their unit's.
-OVERVIEW_ROLES = (Role.COORDINATOR, Role.AUDITOR)
-PURPOSE = "case_handling"
+CREATOR_ROLES = (
+    Role.CUSTODY_OFFICER,
+    Role.CUSTODY_SUPERVISOR,
+    Role.TRANSPORT_PLANNER,
+    Role.RECEPTION_OFFICER,
+    Role.SYSTEM,
+)
 
 
-def fingerprint(body: HandoverCreate) -> str:
-    """A stable hash of a request body, to tell a retry from a reuse of its Idempotency-Key."""
-    return hashlib.sha256(msgspec.json.encode(body, order="sorted")).hexdigest()
+def fingerprint(name: str, body: msgspec.Struct) -> str:
+    """A stable hash of what was asked, to tell a retry from a reuse of its Idempotency-Key."""
+    canonical = msgspec.json.encode(body, order="sorted")
+    return hashlib.sha256(name.encode() + b"\0" + canonical).hexdigest()
+
+
+def scoped_key(actor: Actor, key: str) -> str:
+    """Idempotency keys belong to the caller's unit: two units may use the same key."""
+    return hashlib.sha256(f"{actor.org}/{actor.unit}/{key}".encode()).hexdigest()[:32]
 
 
 def format_reference(number: int, at: datetime) -> str:
     return f"HO-{at.astimezone(STOCKHOLM).year}-{number:06d}"
 
 
-def representation(record: HandoverRecord) -> Handover:
-    return Handover(**msgspec.structs.asdict(record))
-
-
-def etag(record: HandoverRecord) -> str:
-    return f'"{record.version}"'
-
-
-def encode_cursor(created_at: datetime, handover_id: str) -> str:
-    raw = msgspec.json.encode([created_at.isoformat(), handover_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, handover_id = msgspec.json.decode(raw, type=tuple[datetime, uuid.UUID])
-    except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidInput(
-            "cursor is not one this API returned",
-            errors=[FieldError("cursor", "not a cursor from next_cursor")],
-        ) from exc
-    return created, str(handover_id)
+def _invalid(errors: list[FieldError]) -> InvalidInput:
+    return InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
 
 
 class HandoverService:
-    """Creates requests through their workflows and reads them from the read model."""
+    """Every change goes to the request's workflow; nothing here writes PostgreSQL state."""
 
     def __init__(self, repository: Repository, commands: WorkflowCommands) -> None:
         self._repo = repository
         self._commands = commands
+
+    async def actor_unit(self, actor: Actor) -> Unit:
+        """The caller's unit from the reference data; a token for an unknown unit is refused."""
+        return await self._repo.caller_unit(actor)
 
     async def create(
         self,
@@ -79,106 +87,163 @@ class HandoverService:
         idempotency_key: str | None,
         request_id: str,
     ) -> Handover:
-        await self._check_create(actor, body)
-        print_ = fingerprint(body)
+        unit = await self.actor_unit(actor)
+        origin_org = await self._check_create(actor, body)
+        print_ = fingerprint("create", body)
         if idempotency_key:
             scope = f"{actor.org}/{actor.unit}/{idempotency_key}"
             handover_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, scope))
-            update_id = f"create/{idempotency_key}/{print_}"
+            update_id = f"create/{scoped_key(actor, idempotency_key)}/{print_}"
         else:
             handover_id = str(uuid.uuid4())
             update_id = f"create/{handover_id}"
         number = await self._repo.next_reference_number()
         cmd = CreateHandover(
-            meta=CommandMeta(actor=actor, request_id=request_id),
+            meta=CommandMeta(actor=actor, request_id=request_id, actor_unit_kind=unit.kind),
             reference=format_reference(number, datetime.now(UTC)),
             fingerprint=print_,
             body=body,
+            origin_org=origin_org,
         )
         record = await self._commands.create(handover_id=handover_id, update_id=update_id, cmd=cmd)
         log.info(
             "handover.created",
             handover_id=record.id,
             reference=record.reference,
-            version=record.version,
+            kind=record.kind,
             unit=actor.unit,
         )
-        return representation(record)
+        return representation(record, actor, unit.kind)
 
-    async def _check_create(self, actor: Actor, body: HandoverCreate) -> None:
-        """Check reference data before Temporal: a rejected start would still leave a run."""
-        if actor.org != Org.POLISEN or not actor.has_any(*CREATOR_ROLES):
-            raise Forbidden("Transfers are created by police custody staff or systems.")
+    async def _check_create(self, actor: Actor, body: HandoverCreate) -> Org | None:
+        """Check reference data before Temporal: a rejected start would still leave a run.
+
+        Returns the organisation of the origin unit, if the origin is a unit.
+        """
+        if not actor.has_any(*CREATOR_ROLES):
+            raise Forbidden("Your role may not create requests.")
+        match body:
+            case TransferCreate():
+                return await self._check_transfer(actor, body)
+            case AssistanceCreate():
+                return await self._check_assistance(actor, body)
+
+    async def _check_transfer(self, actor: Actor, body: TransferCreate) -> Org:
+        if actor.org != Org.POLISEN:
+            raise Forbidden("Transfers are created by the police custody unit holding the person.")
         if actor.unit != body.from_unit and not actor.has_any(Role.SYSTEM):
             raise Forbidden("You can only create transfers from your own custody unit.")
         units = await self._repo.get_units(ids=[body.from_unit, body.to_unit])
-        errors: list[FieldError] = []
-        source = units.get(body.from_unit)
-        target = units.get(body.to_unit)
-        if source is None:
-            errors.append(FieldError("$.from_unit", "unknown unit; see GET /v1/units"))
-        elif source.kind != UnitKind.POLICE_CUSTODY:
-            errors.append(FieldError("$.from_unit", "must be a police_custody unit"))
-        if target is None:
-            errors.append(FieldError("$.to_unit", "unknown unit; see GET /v1/units"))
-        elif target.kind not in (UnitKind.REMAND_PRISON, UnitKind.PRISON):
-            errors.append(FieldError("$.to_unit", "must be a remand_prison or prison unit"))
-        if body.decision.decided_at > datetime.now(UTC):
-            errors.append(FieldError("$.decision.decided_at", "lies in the future"))
-        if errors:
-            raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
-
-    async def get(self, *, actor: Actor, handover_id: str, request_id: str) -> Handover:
-        record = await self._repo.get_handover(handover_id=handover_id)
-        if not self._may_see(actor, record):
-            raise NotFound(f"No handover request {handover_id}.")
-        await self._repo.log_access(
-            actor=actor,
-            action="read",
-            handover_ids=[record.id],
-            purpose=PURPOSE,
-            request_id=request_id,
+        errors = _expect_unit(units, body.from_unit, "$.from_unit", {UnitKind.POLICE_CUSTODY})
+        errors += _expect_unit(
+            units, body.to_unit, "$.to_unit", {UnitKind.REMAND_PRISON, UnitKind.PRISON}
         )
-        return representation(record)
+        if body.decision.kind not in TRANSFER_DECISIONS:
+            errors.append(
+                FieldError("$.decision.kind", "a transfer rests on a remand decision or a sentence")
+            )
+        errors += _decision_times(body.decision.decided_at, "$.decision.decided_at")
+        if errors:
+            raise _invalid(errors)
+        return Org.POLISEN
 
-    async def list(
+    async def _check_assistance(self, actor: Actor, body: AssistanceCreate) -> Org | None:
+        if actor.unit != body.requesting_unit and not actor.has_any(Role.SYSTEM):
+            raise Forbidden("You can only ask for assistance on behalf of your own unit.")
+        ids = [body.requesting_unit, body.executing_unit]
+        ids += [u for u in (body.origin.unit, body.destination.unit) if u]
+        units = await self._repo.get_units(ids=ids)
+        errors = _expect_unit(units, body.requesting_unit, "$.requesting_unit", None)
+        errors += _expect_unit(units, body.executing_unit, "$.executing_unit", None)
+        requesting, executing = units.get(body.requesting_unit), units.get(body.executing_unit)
+        if requesting is not None and requesting.org != actor.org:
+            errors.append(FieldError("$.requesting_unit", "is not a unit of your organisation"))
+        if executing is not None and executing.org == actor.org:
+            errors.append(FieldError("$.executing_unit", "must be a unit of the other agency"))
+        if (
+            executing is not None
+            and body.order_type == OrderType.APPREHENSION_FOR_ENFORCEMENT
+            and executing.org != Org.POLISEN
+        ):
+            errors.append(
+                FieldError("$.executing_unit", "an apprehension is carried out by the police")
+            )
+        for place, path in (
+            (body.origin, "$.origin.unit"),
+            (body.destination, "$.destination.unit"),
+        ):
+            if place.unit is not None:
+                errors += _expect_unit(units, place.unit, path, None)
+        errors += _decision_times(body.decision.decided_at, "$.decision.decided_at")
+        if errors:
+            raise _invalid(errors)
+        origin = units.get(body.origin.unit) if body.origin.unit else None
+        return origin.org if origin else None
+
+    async def act(
         self,
         *,
         actor: Actor,
-        state: str | None,
-        kind: str | None,
-        unit: str | None,
-        cursor: str | None,
-        limit: int,
+        handover_id: str,
+        name: str,
+        body: msgspec.Struct,
+        expected_version: int | None,
+        idempotency_key: str | None,
         request_id: str,
-    ) -> HandoverPage:
-        after = decode_cursor(cursor) if cursor else None
-        rows = await self._repo.list_handovers(
-            visible_units=None if actor.has_any(*OVERVIEW_ROLES) else [actor.unit],
-            state=state,
-            kind=kind,
-            unit=unit,
-            after=after,
-            limit=limit + 1,
+    ) -> HandoverRecord:
+        """Send one update (lifecycle action, assessment or incident) to the request."""
+        unit = await self.actor_unit(actor)
+        await self._check_references(body)
+        print_ = fingerprint(name, body)
+        key = scoped_key(actor, idempotency_key) if idempotency_key else None
+        update_id = f"{name}/{key}/{print_}" if key else f"{name}/{uuid.uuid4()}"
+        cmd: Command[Any] = Command(
+            meta=CommandMeta(actor=actor, request_id=request_id, actor_unit_kind=unit.kind),
+            body=body,
+            expected_version=expected_version,
+            idempotency_key=key,
+            fingerprint=print_,
         )
-        page, more = rows[:limit], len(rows) > limit
-        if page:
-            await self._repo.log_access(
-                actor=actor,
-                action="list",
-                handover_ids=[row.id for row in page],
-                purpose=PURPOSE,
-                request_id=request_id,
+        try:
+            record = await self._commands.update(
+                handover_id=handover_id, name=name, update_id=update_id, cmd=cmd
             )
-        last = page[-1] if more else None
-        return HandoverPage(
-            items=[row.summary for row in page],
-            next_cursor=encode_cursor(last.created_at, last.id) if last else None,
-        )
+        except WorkflowGone:
+            if await self._repo.handover_exists(handover_id=handover_id):
+                raise IllegalTransition("The request is closed for changes.") from None
+            raise NotFound(f"No handover request {handover_id}.") from None
+        log.info("handover.updated", handover_id=handover_id, action=name, state=record.state)
+        return record
 
-    @staticmethod
-    def _may_see(actor: Actor, record: HandoverRecord) -> bool:
-        if actor.has_any(*OVERVIEW_ROLES):
-            return True
-        units = {record.from_unit, record.to_unit, *(s.unit for s in record.custody_chain)}
-        return actor.unit in units
+    async def _check_references(self, body: msgspec.Struct) -> None:
+        """Units named in a body must exist (and be of the right kind) in the reference data."""
+        match body:
+            case ScheduleBody():
+                units = await self._repo.get_units(ids=[body.transport_unit])
+                errors = _expect_unit(
+                    units, body.transport_unit, "$.transport_unit", {UnitKind.TRANSPORT}
+                )
+            case ReleaseBody():
+                units = await self._repo.get_units(ids=[body.to_unit])
+                errors = _expect_unit(units, body.to_unit, "$.to_unit", None)
+            case _:
+                errors = []
+        if errors:
+            raise _invalid(errors)
+
+
+def _expect_unit(
+    units: dict[str, Unit], unit_id: str, path: str, kinds: set[UnitKind] | None
+) -> list[FieldError]:
+    unit = units.get(unit_id)
+    if unit is None:
+        return [FieldError(path, "unknown unit; see GET /v1/units")]
+    if kinds is not None and unit.kind not in kinds:
+        return [FieldError(path, f"must be a {' or '.join(sorted(kinds))} unit")]
+    return []
+
+
+def _decision_times(decided_at: datetime, path: str) -> list[FieldError]:
+    if decided_at > datetime.now(UTC):
+        return [FieldError(path, "lies in the future")]
+    return []

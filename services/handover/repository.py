@@ -10,10 +10,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from contracts.api import HandoverRecord, HandoverSummary, Unit
-from contracts.common import Actor
+from contracts.api import EventView, HandoverRecord, HandoverSummary, Unit
+from contracts.common import Actor, ActorRef
 from contracts.person import Identity, masked_identity
-from services.handover.errors import NotFound
+from services.handover.errors import Forbidden, NotFound
 
 _SQL_DIR = Path(__file__).with_name("sql")
 
@@ -57,6 +57,7 @@ class Repository:
         self,
         *,
         visible_units: list[str] | None,
+        executing_org: str | None,
         state: str | None,
         kind: str | None,
         unit: str | None,
@@ -72,6 +73,7 @@ class Repository:
             after[0] if after else None,
             after[1] if after else None,
             limit,
+            executing_org,
         )
         return [
             ListedRow(
@@ -84,14 +86,35 @@ class Repository:
                     person_identity=masked_identity(
                         msgspec.json.decode(r["identity"], type=Identity)
                     ),
-                    from_unit=r["from_unit"],
-                    to_unit=r["to_unit"],
+                    requesting_unit=r["requesting_unit"],
+                    executing_unit=r["executing_unit"],
                     responsible_unit=r["responsible_unit"],
                     created_at=r["created_at"],
                     updated_at=r["updated_at"],
                 ),
                 created_at=r["created_at"],
                 id=str(r["id"]),
+            )
+            for r in rows
+        ]
+
+    async def handover_exists(self, *, handover_id: str) -> bool:
+        rows = await self._fetch("exists_handover", handover_id)
+        return bool(rows[0][0])
+
+    async def list_events(self, *, handover_id: str) -> list[EventView]:
+        rows = await self._fetch("list_events", handover_id)
+        return [
+            EventView(
+                seq=r["seq"],
+                type=r["type"],
+                actor=msgspec.json.decode(r["actor"], type=ActorRef),
+                occurred_at=r["occurred_at"],
+                recorded_at=r["recorded_at"],
+                data=msgspec.json.decode(r["data"]),
+                request_id=r["request_id"],
+                prev_hash=r["prev_hash"],
+                hash=r["hash"],
             )
             for r in rows
         ]
@@ -103,6 +126,13 @@ class Repository:
     async def get_units(self, *, ids: list[str]) -> dict[str, Unit]:
         rows = await self._fetch("get_units", ids)
         return {r["id"]: msgspec.convert(dict(r), Unit) for r in rows}
+
+    async def caller_unit(self, actor: Actor) -> Unit:
+        """The caller's unit from the reference data; a token for an unknown unit is refused."""
+        unit = (await self.get_units(ids=[actor.unit])).get(actor.unit)
+        if unit is None or unit.org != actor.org:
+            raise Forbidden("The token's unit is not a unit of its organisation.")
+        return unit
 
     async def next_reference_number(self) -> int:
         rows = await self._fetch("next_reference")

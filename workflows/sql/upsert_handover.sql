@@ -1,8 +1,9 @@
--- A row only moves forward in version, whatever order retries arrive in.
+-- A row only moves forward in version, whatever order retries arrive in; RETURNING tells
+-- whether this projection is the newest, so child tables are rewritten only then.
 INSERT INTO handovers AS h
     (id, reference, kind, state, version, from_unit, to_unit, responsible_unit, parties,
-     created_at, updated_at, doc)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     created_at, updated_at, doc, requesting_unit, executing_unit, executing_org)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (id) DO UPDATE SET
     state = excluded.state,
     version = excluded.version,
@@ -11,3 +12,4 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = excluded.updated_at,
     doc = excluded.doc
 WHERE h.version < excluded.version
+RETURNING version

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 
 from services.handover.errors import Problem
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
+ETAG = ResponseHeader(
+    name="ETag", description="The request's version; send it as If-Match.", documentation_only=True
+)
 
 _DESCRIPTIONS = {
     400: "Invalid input; `errors` names each field.",

@@ -13,10 +13,12 @@ from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryPar
 
 from contracts.api import Handover, HandoverCreate, HandoverPage
 from contracts.common import Actor, Kind, State, UnitId
-from services.handover.api.docs import BEARER, problems
-from services.handover.api.examples import TRANSFER_CREATE
+from services.handover.api import examples
+from services.handover.api.docs import BEARER, ETAG, problems
 from services.handover.api.strict import strict_body
-from services.handover.handovers import HandoverService, etag
+from services.handover.handovers import HandoverService
+from services.handover.queries import HandoverQueries
+from services.handover.views import etag, representation
 
 MAX_LIMIT = 200
 IdempotencyKey = Annotated[
@@ -27,6 +29,15 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=200,
         description="Makes a retry safe: the same key and body return the original response.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        max_length=40,
+        description='The ETag you last saw (e.g. "3"): 412 if the request changed since.',
     ),
 ]
 
@@ -44,14 +55,12 @@ class HandoverController(Controller):
         "/",
         operation_id="createHandover",
         status_code=201,
-        responses=problems(400, 401, 403, 422, 503),
+        responses=problems(400, 401, 403, 409, 422, 503),
         response_headers=[
             ResponseHeader(
                 name="Location", description="URL of the new request.", documentation_only=True
             ),
-            ResponseHeader(
-                name="ETag", description="Version of the representation.", documentation_only=True
-            ),
+            ETAG,
         ],
     )
     async def create(
@@ -62,8 +71,15 @@ class HandoverController(Controller):
             HandoverCreate,
             Body(
                 title="New handover request",
+                description="`kind` is `transfer` or `enforcement_assistance`.",
                 examples=[
-                    Example(summary="Remanded person to a remand prison", value=TRANSFER_CREATE)
+                    Example(
+                        summary="Remanded person to a remand prison", value=examples.TRANSFER_CREATE
+                    ),
+                    Example(
+                        summary="Enforcement assistance (LVM 45 §)",
+                        value=examples.ASSISTANCE_CREATE,
+                    ),
                 ],
             ),
         ],
@@ -72,43 +88,44 @@ class HandoverController(Controller):
         """Create a handover request; it starts in state `requested`."""
         handover = await handovers.create(
             actor=request.user,
-            body=await strict_body(request, HandoverCreate),
+            body=await strict_body(request, HandoverCreate),  # type: ignore[arg-type]
             idempotency_key=idempotency_key,
             request_id=request_id(request),
         )
         return Response(
             handover,
             status_code=201,
-            headers={"Location": f"{self.path}/{handover.id}", "ETag": etag(handover)},
+            headers={"Location": f"{self.path}/{handover.id}", "ETag": etag(handover.version)},
         )
 
     @get(
         "/{handover_id:uuid}",
         operation_id="getHandover",
-        responses=problems(400, 401, 404, 503),
-        response_headers=[
-            ResponseHeader(
-                name="ETag", description="Version of the representation.", documentation_only=True
-            )
-        ],
+        responses=problems(400, 401, 403, 404, 503),
+        response_headers=[ETAG],
     )
     async def get_one(
         self,
         request: Request[Actor, Any, Any],
+        queries: NamedDependency[HandoverQueries],
         handovers: NamedDependency[HandoverService],
         handover_id: FromPath[UUID],
     ) -> Response[Handover]:
-        """Read one request with the person's data; the read is audited."""
-        handover = await handovers.get(
+        """Read one request with the person's data and your allowed actions; audited."""
+        record = await queries.record(
             actor=request.user, handover_id=str(handover_id), request_id=request_id(request)
         )
-        return Response(handover, headers={"ETag": etag(handover)})
+        unit = await handovers.actor_unit(request.user)
+        return Response(
+            representation(record, request.user, unit.kind),
+            headers={"ETag": etag(record.version)},
+        )
 
     @get("/", operation_id="listHandovers", responses=problems(400, 401, 503))
     async def list_all(
         self,
         request: Request[Actor, Any, Any],
-        handovers: NamedDependency[HandoverService],
+        queries: NamedDependency[HandoverQueries],
         state_filter: Annotated[State | None, QueryParameter(name="state")] = None,
         kind: FromQuery[Kind | None] = None,
         unit: Annotated[
@@ -121,7 +138,7 @@ class HandoverController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
     ) -> HandoverPage:
         """List the requests you are a party to, newest first; identity numbers are masked."""
-        return await handovers.list(
+        return await queries.list(
             actor=request.user,
             state=state_filter,
             kind=kind,

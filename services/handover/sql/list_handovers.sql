@@ -1,8 +1,8 @@
 -- Newest first; keyset on (created_at, id). Parameters that are null do not filter.
-SELECT id, reference, kind, state, version, from_unit, to_unit, responsible_unit,
+SELECT id, reference, kind, state, version, requesting_unit, executing_unit, responsible_unit,
        created_at, updated_at, doc -> 'person' -> 'identity' AS identity
 FROM handovers
-WHERE ($1::text[] IS NULL OR parties && $1)
+WHERE ($1::text[] IS NULL OR parties && $1 OR executing_org = $8)
   AND ($2::text IS NULL OR state = $2)
   AND ($3::text IS NULL OR kind = $3)
   AND ($4::text IS NULL OR parties @> ARRAY[$4])

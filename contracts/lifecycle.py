@@ -1,0 +1,198 @@
+"""The lifecycle policy: which action is legal in which state, for which party and role.
+
+Pure: the workflow's validators and the API's `allowed_actions` both ask this module, so the
+two can never disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from contracts.common import Actor, Org, Role, State, UnitKind
+
+
+class Action(enum.StrEnum):
+    """State-changing actions, each `POST /v1/handovers/{id}/<action>`."""
+
+    ACCEPT = "accept"
+    DEFER = "defer"
+    REJECT = "reject"
+    SCHEDULE = "schedule"
+    RELEASE = "release"
+    RECEIVE = "receive"
+    CANCEL = "cancel"
+    COMPLETE = "complete"
+    NOT_EXECUTED = "not-executed"
+
+
+class Party(enum.StrEnum):
+    """How a caller's unit relates to a request."""
+
+    REQUESTER = "requester"
+    EXECUTOR = "executor"
+    HOLDER = "holder"
+    RECEIVER = "receiver"
+
+
+# Who plans: Kriminalvården's transport planners and reception, the police custody
+# supervisor (arrestföreståndare) when the police execute, and integrated systems.
+PLANNING = frozenset(
+    {Role.TRANSPORT_PLANNER, Role.RECEPTION_OFFICER, Role.CUSTODY_SUPERVISOR, Role.SYSTEM}
+)
+HANDS_ON = frozenset(
+    {
+        Role.CUSTODY_OFFICER,
+        Role.CUSTODY_SUPERVISOR,
+        Role.ESCORT_OFFICER,
+        Role.RECEPTION_OFFICER,
+        Role.SYSTEM,
+    }
+)
+REQUESTING = frozenset(
+    {Role.CUSTODY_OFFICER, Role.CUSTODY_SUPERVISOR, Role.TRANSPORT_PLANNER, Role.SYSTEM}
+)
+# The requesting unit's staff keep the security assessment; either party records incidents.
+ASSESSING = frozenset(
+    {
+        Role.CUSTODY_OFFICER,
+        Role.CUSTODY_SUPERVISOR,
+        Role.RECEPTION_OFFICER,
+        Role.TRANSPORT_PLANNER,
+        Role.SYSTEM,
+    }
+)
+REPORTING = HANDS_ON | PLANNING
+BEFORE_FIRST_HANDOVER = frozenset(
+    {State.REQUESTED, State.ACCEPTED, State.DEFERRED, State.SCHEDULED}
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    states: frozenset[State]
+    parties: frozenset[Party]
+    roles: frozenset[Role]
+
+
+RULES: dict[Action, Rule] = {
+    Action.ACCEPT: Rule(
+        frozenset({State.REQUESTED, State.DEFERRED}), frozenset({Party.EXECUTOR}), PLANNING
+    ),
+    Action.DEFER: Rule(frozenset({State.REQUESTED}), frozenset({Party.EXECUTOR}), PLANNING),
+    Action.REJECT: Rule(
+        frozenset({State.REQUESTED, State.DEFERRED}), frozenset({Party.EXECUTOR}), PLANNING
+    ),
+    Action.SCHEDULE: Rule(
+        frozenset({State.ACCEPTED, State.SCHEDULED}), frozenset({Party.EXECUTOR}), PLANNING
+    ),
+    Action.RELEASE: Rule(
+        frozenset({State.SCHEDULED, State.IN_TRANSIT}), frozenset({Party.HOLDER}), HANDS_ON
+    ),
+    Action.RECEIVE: Rule(
+        frozenset({State.SCHEDULED, State.IN_TRANSIT}), frozenset({Party.RECEIVER}), HANDS_ON
+    ),
+    Action.CANCEL: Rule(BEFORE_FIRST_HANDOVER, frozenset({Party.REQUESTER}), REQUESTING),
+    Action.COMPLETE: Rule(frozenset({State.IN_TRANSIT}), frozenset({Party.HOLDER}), HANDS_ON),
+    Action.NOT_EXECUTED: Rule(
+        frozenset({State.SCHEDULED, State.IN_TRANSIT}),
+        frozenset({Party.EXECUTOR}),
+        PLANNING | HANDS_ON,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Situation:
+    """The parts of a request's state the policy looks at."""
+
+    state: State
+    requesting_unit: str
+    executing_unit: str
+    executing_org: Org
+    transport_unit: str | None
+    holder: str | None
+    pending_release_to: str | None
+    any_reception: bool
+    assessment_complete: bool
+    destination_unit: str | None
+
+
+@dataclass(frozen=True)
+class Denied:
+    """Why an action is not allowed: `status` 403 (who) or 409 (when)."""
+
+    status: int
+    code: str
+    detail: str
+
+
+def parties(situation: Situation, actor: Actor, actor_unit_kind: UnitKind | None) -> set[Party]:
+    """Every way the caller's unit takes part in the request."""
+    found: set[Party] = set()
+    if actor.unit == situation.requesting_unit:
+        found.add(Party.REQUESTER)
+    executing_units = {situation.executing_unit, situation.transport_unit}
+    if actor.org == situation.executing_org and (
+        actor.unit in executing_units
+        or (actor_unit_kind == UnitKind.TRANSPORT and actor.org == Org.KRIMINALVARDEN)
+    ):
+        found.add(Party.EXECUTOR)
+    if situation.holder is not None and actor.unit == situation.holder:
+        found.add(Party.HOLDER)
+    if situation.pending_release_to is not None:
+        if actor.unit == situation.pending_release_to:
+            found.add(Party.RECEIVER)
+    elif situation.holder is None and Party.EXECUTOR in found:
+        # Nobody in either agency holds the person yet: the executor picks them up.
+        found.add(Party.RECEIVER)
+    return found
+
+
+def check(
+    action: Action, situation: Situation, actor: Actor, actor_unit_kind: UnitKind | None
+) -> Denied | None:
+    """None when the caller may take `action` now; otherwise why not."""
+    rule = RULES[action]
+    if not rule.parties & parties(situation, actor, actor_unit_kind):
+        return Denied(403, "forbidden", f"Only the {_names(rule.parties)} may {action}.")
+    if not rule.roles & set(actor.roles):
+        return Denied(403, "forbidden", f"Your role may not {action}.")
+    if situation.state not in rule.states:
+        return Denied(409, "illegal_transition", f"Cannot {action} in state {situation.state}.")
+    return _precondition(action, situation)
+
+
+def _precondition(action: Action, s: Situation) -> Denied | None:
+    pending = s.pending_release_to is not None
+    match action:
+        case Action.SCHEDULE if s.state == State.SCHEDULED and (pending or s.any_reception):
+            return Denied(409, "handover_started", "Rescheduling ends at the first handover.")
+        case Action.SCHEDULE if not s.assessment_complete:
+            return Denied(
+                409,
+                "security_assessment_incomplete",
+                "The security assessment must be complete before scheduling.",
+            )
+        case Action.RELEASE | Action.CANCEL | Action.COMPLETE | Action.NOT_EXECUTED if pending:
+            return Denied(
+                409, "release_pending", "A release awaits reception; the receiver must confirm."
+            )
+        case Action.COMPLETE if s.destination_unit is not None:
+            return Denied(
+                409,
+                "destination_must_receive",
+                "The destination is a unit: release to it; its reception completes the request.",
+            )
+        case Action.CANCEL if s.any_reception:
+            return Denied(409, "handover_started", "After the first handover, use not-executed.")
+    return None
+
+
+def allowed(situation: Situation, actor: Actor, actor_unit_kind: UnitKind | None) -> list[Action]:
+    """The actions the caller may take now, in lifecycle order."""
+    return [a for a in Action if check(a, situation, actor, actor_unit_kind) is None]
+
+
+def _names(found: frozenset[Party]) -> str:
+    return " or ".join(sorted(found))

@@ -1,0 +1,101 @@
+"""Use cases that read: one request, lists, event log, assessment, incidents. All audited."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from contracts.api import EventView, HandoverPage, HandoverRecord
+from contracts.common import Actor
+from services.handover.errors import FieldError, InvalidInput, NotFound
+from services.handover.repository import Repository
+from services.handover.views import OVERVIEW_ROLES, may_see, plans_for_agency
+
+PURPOSE = "case_handling"
+
+
+def encode_cursor(created_at: datetime, handover_id: str) -> str:
+    raw = msgspec.json.encode([created_at.isoformat(), handover_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, handover_id = msgspec.json.decode(raw, type=tuple[datetime, uuid.UUID])
+    except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidInput(
+            "cursor is not one this API returned",
+            errors=[FieldError("cursor", "not a cursor from next_cursor")],
+        ) from exc
+    return created, str(handover_id)
+
+
+class HandoverQueries:
+    """Reads from the read model; every read of a person's data writes the access log."""
+
+    def __init__(self, repository: Repository) -> None:
+        self._repo = repository
+
+    async def record(
+        self, *, actor: Actor, handover_id: str, request_id: str, what: str = "read"
+    ) -> HandoverRecord:
+        unit = await self._repo.caller_unit(actor)
+        record = await self._repo.get_handover(handover_id=handover_id)
+        if not may_see(actor, record, unit.kind):
+            raise NotFound(f"No handover request {handover_id}.")
+        await self._repo.log_access(
+            actor=actor,
+            action=what,
+            handover_ids=[record.id],
+            purpose=PURPOSE,
+            request_id=request_id,
+        )
+        return record
+
+    async def events(self, *, actor: Actor, handover_id: str, request_id: str) -> list[EventView]:
+        await self.record(
+            actor=actor, handover_id=handover_id, request_id=request_id, what="read_events"
+        )
+        return await self._repo.list_events(handover_id=handover_id)
+
+    async def list(
+        self,
+        *,
+        actor: Actor,
+        state: str | None,
+        kind: str | None,
+        unit: str | None,
+        cursor: str | None,
+        limit: int,
+        request_id: str,
+    ) -> HandoverPage:
+        after = decode_cursor(cursor) if cursor else None
+        unit_kind = (await self._repo.caller_unit(actor)).kind
+        rows = await self._repo.list_handovers(
+            visible_units=None if actor.has_any(*OVERVIEW_ROLES) else [actor.unit],
+            executing_org=actor.org if plans_for_agency(actor, unit_kind) else None,
+            state=state,
+            kind=kind,
+            unit=unit,
+            after=after,
+            limit=limit + 1,
+        )
+        page, more = rows[:limit], len(rows) > limit
+        if page:
+            await self._repo.log_access(
+                actor=actor,
+                action="list",
+                handover_ids=[row.id for row in page],
+                purpose=PURPOSE,
+                request_id=request_id,
+            )
+        last = page[-1] if more else None
+        return HandoverPage(
+            items=[row.summary for row in page],
+            next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+        )

@@ -1,0 +1,1 @@
+DELETE FROM custody_segments WHERE handover_id = $1

@@ -1,0 +1,401 @@
+"""Pure rules of the request workflow: validate a command, then compute the new record.
+
+No I/O and no clock: the workflow passes `now` (workflow time). Failures are
+ApplicationErrors whose `type` the API maps to a problem (403, 404, 409, 412, 422, 400).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from msgspec.structs import replace
+from temporalio.exceptions import ApplicationError
+
+from contracts.actions import (
+    AcceptBody,
+    CancelBody,
+    CompleteBody,
+    DeferBody,
+    NotExecutedBody,
+    ReceiveBody,
+    RejectBody,
+    ReleaseBody,
+    ScheduleBody,
+)
+from contracts.api import (
+    Closure,
+    CustodySegment,
+    Deferral,
+    HandoverRecord,
+    HandoverStep,
+    Reception,
+    Release,
+    Responsibility,
+    Schedule,
+)
+from contracts.assessment import AssessmentBody, Incident, IncidentBody, SecurityAssessment
+from contracts.common import FINAL_STATES, Actor, Role, State
+from contracts.lifecycle import (
+    ASSESSING,
+    REPORTING,
+    Action,
+    Party,
+    Situation,
+    allowed,
+    check,
+    parties,
+)
+from contracts.workflow import Command, CommandMeta, EventType
+
+# Field devices' clocks drift; an event up to this far in the future is accepted.
+CLOCK_SKEW = timedelta(minutes=2)
+ActionBody = (
+    AcceptBody
+    | DeferBody
+    | RejectBody
+    | ScheduleBody
+    | ReleaseBody
+    | ReceiveBody
+    | CancelBody
+    | CompleteBody
+    | NotExecutedBody
+)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    type: EventType
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    record: HandoverRecord
+    events: list[NewEvent]
+
+
+def situation(record: HandoverRecord) -> Situation:
+    return record.situation()
+
+
+def error(code: str, text: str, **details: Any) -> ApplicationError:
+    """A refusal the API turns into a problem; `details` travel as its first detail."""
+    return ApplicationError(text, details, type=code, non_retryable=True)
+
+
+def invalid(field: str, reason: str) -> ApplicationError:
+    return error("invalid_input", f"{field}: {reason}", field=field, reason=reason)
+
+
+def check_common(record: HandoverRecord, meta: CommandMeta, command: Command[Any]) -> None:
+    """Checks every update shares: the caller is a party, the version and the retry key."""
+    if not parties(situation(record), meta.actor, meta.actor_unit_kind):
+        raise error("not_found", f"No handover request {record.id}.")
+    if command.expected_version is not None and command.expected_version != record.version:
+        raise error(
+            "precondition_failed",
+            f"If-Match names version {command.expected_version}; the request is at "
+            f"version {record.version}.",
+            current_version=record.version,
+        )
+
+
+def check_action(
+    record: HandoverRecord,
+    action: Action,
+    command: Command[Any],
+    *,
+    now: datetime,
+    previous: datetime,
+) -> None:
+    """Raise unless the caller may take `action` now with this body."""
+    meta = command.meta
+    check_common(record, meta, command)
+    here = situation(record)
+    denied = check(action, here, meta.actor, meta.actor_unit_kind)
+    if denied is not None:
+        details: dict[str, Any] = {"current_state": record.state}
+        if denied.status == 409:
+            details["allowed_actions"] = [
+                str(a) for a in allowed(here, meta.actor, meta.actor_unit_kind)
+            ]
+        raise error(denied.code, denied.detail, **details)
+    _check_body(record, command.body, now=now, previous=previous)
+
+
+def _field_time(at: datetime, *, now: datetime, previous: datetime, field: str) -> None:
+    if at > now + CLOCK_SKEW:
+        raise invalid(field, "lies in the future")
+    if at < previous:
+        raise invalid(field, f"is before the previous event ({previous.isoformat()})")
+
+
+def _check_body(record: HandoverRecord, body: Any, *, now: datetime, previous: datetime) -> None:
+    match body:
+        case ScheduleBody():
+            if record.state == State.SCHEDULED and body.reason is None:
+                raise invalid("$.reason", "a reschedule needs a reason")
+            if body.pickup_at < record.created_at:
+                raise invalid("$.pickup_at", "is before the request was made")
+        case ReleaseBody():
+            if record.responsible is not None and body.to_unit == record.responsible.unit:
+                raise invalid("$.to_unit", "is the unit that already holds the person")
+            _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
+        case ReceiveBody():
+            pending = record.pending_release
+            if pending is None and not body.received_from:
+                raise invalid("$.received_from", "say where the person was picked up")
+            if pending is not None and body.received_from:
+                raise invalid("$.received_from", "only for a pick-up from outside the agencies")
+            _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
+        case CompleteBody() | NotExecutedBody():
+            _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
+        case _:
+            pass
+
+
+def apply(
+    record: HandoverRecord, action: Action, meta: CommandMeta, body: Any, now: datetime
+) -> Change:
+    """The record after `action` and the events that say what changed."""
+    actor = meta.actor.ref()
+    match body:
+        case AcceptBody():
+            return _move(
+                record, State.ACCEPTED, EventType.ACCEPTED, now, {"note": body.note}, deferral=None
+            )
+        case DeferBody():
+            deferral = Deferral(
+                reason=body.reason, text=body.text, expected_at=body.expected_at, by=actor, at=now
+            )
+            return _move(
+                record,
+                State.DEFERRED,
+                EventType.DEFERRED,
+                now,
+                msgspec.to_builtins(body),
+                deferral=deferral,
+            )
+        case RejectBody() | CancelBody():
+            state = State.REJECTED if isinstance(body, RejectBody) else State.CANCELLED
+            event = EventType.REJECTED if state == State.REJECTED else EventType.CANCELLED
+            closure = Closure(state=state, by=actor, at=now, reason=body.reason, text=body.text)
+            return _move(record, state, event, now, msgspec.to_builtins(body), closure=closure)
+        case ScheduleBody():
+            revision = record.schedule.revision + 1 if record.schedule else 1
+            schedule = Schedule(
+                pickup_at=body.pickup_at,
+                transport_unit=body.transport_unit,
+                revision=revision,
+                by=actor,
+                at=now,
+                reason=body.reason,
+                text=body.text,
+                note=body.note,
+            )
+            event = EventType.SCHEDULED if revision == 1 else EventType.RESCHEDULED
+            data = msgspec.to_builtins(body) | {"revision": revision}
+            return _move(record, State.SCHEDULED, event, now, data, schedule=schedule)
+        case ReleaseBody():
+            assert record.responsible is not None
+            release = Release(
+                by=actor,
+                from_unit=record.responsible.unit,
+                to_unit=body.to_unit,
+                occurred_at=body.occurred_at,
+                recorded_at=now,
+                identity_checked=body.identity_checked,
+                documents=body.documents,
+                medication=body.medication,
+                property_seals=body.property_seals,
+                remarks=body.remarks,
+            )
+            step = HandoverStep(number=len(record.handovers) + 1, release=release)
+            data = msgspec.to_builtins(body) | {"from_unit": release.from_unit, "step": step.number}
+            changed = replace(record, handovers=[*record.handovers, step])
+            return Change(changed, [NewEvent(EventType.RELEASED, body.occurred_at, data)])
+        case ReceiveBody():
+            return _receive(record, meta, body, now)
+        case CompleteBody():
+            chain = _close_chain(record.custody_chain, body.occurred_at)
+            closure = Closure(
+                state=State.COMPLETED,
+                by=actor,
+                at=now,
+                occurred_at=body.occurred_at,
+                delivered_to=body.delivered_to,
+                text=body.remarks,
+            )
+            changed = replace(
+                record,
+                state=State.COMPLETED,
+                responsible=None,
+                custody_chain=chain,
+                closure=closure,
+            )
+            data = msgspec.to_builtins(body) | {"from_state": record.state}
+            return Change(changed, [NewEvent(EventType.COMPLETED, body.occurred_at, data)])
+        case NotExecutedBody():
+            closure = Closure(
+                state=State.NOT_EXECUTED,
+                by=actor,
+                at=now,
+                reason=body.reason,
+                text=body.text,
+                occurred_at=body.occurred_at,
+            )
+            return _move(
+                record,
+                State.NOT_EXECUTED,
+                EventType.NOT_EXECUTED,
+                body.occurred_at,
+                msgspec.to_builtins(body),
+                closure=closure,
+            )
+    raise error("invalid_input", f"unexpected body for {action}")
+
+
+def _move(
+    record: HandoverRecord,
+    state: State,
+    event: EventType,
+    occurred_at: datetime,
+    data: dict[str, Any],
+    **changes: Any,
+) -> Change:
+    data = {k: v for k, v in data.items() if v is not None} | {"from_state": record.state}
+    changed = replace(record, state=state, **changes)
+    return Change(changed, [NewEvent(event, occurred_at, data)])
+
+
+def _close_chain(chain: list[CustodySegment], at: datetime) -> list[CustodySegment]:
+    if chain and chain[-1].until is None:
+        return [*chain[:-1], replace(chain[-1], until=at)]
+    return chain
+
+
+def _receive(record: HandoverRecord, meta: CommandMeta, body: ReceiveBody, now: datetime) -> Change:
+    actor = meta.actor
+    reception = Reception(
+        by=actor.ref(),
+        unit=actor.unit,
+        occurred_at=body.occurred_at,
+        recorded_at=now,
+        identity_confirmed=body.identity_confirmed,
+        received_from=body.received_from,
+        remarks=body.remarks,
+    )
+    if record.pending_release is not None:
+        last = record.handovers[-1]
+        steps = [*record.handovers[:-1], replace(last, reception=reception)]
+        number = last.number
+    else:
+        number = len(record.handovers) + 1
+        steps = [*record.handovers, HandoverStep(number=number, release=None, reception=reception)]
+    chain = [
+        *_close_chain(record.custody_chain, body.occurred_at),
+        CustodySegment(unit=actor.unit, org=actor.org, since=body.occurred_at),
+    ]
+    responsible = Responsibility(unit=actor.unit, org=actor.org, since=body.occurred_at)
+    arrived = record.to_unit is not None and actor.unit == record.to_unit
+    state = State.COMPLETED if arrived else State.IN_TRANSIT
+    data = msgspec.to_builtins(body) | {"unit": actor.unit, "step": number}
+    events = [NewEvent(EventType.RECEIVED, body.occurred_at, data)]
+    closure = record.closure
+    if arrived:
+        closure = Closure(
+            state=State.COMPLETED, by=actor.ref(), at=now, occurred_at=body.occurred_at
+        )
+        events.append(NewEvent(EventType.COMPLETED, body.occurred_at, {"destination": actor.unit}))
+    changed = replace(
+        record,
+        state=state,
+        handovers=steps,
+        custody_chain=chain,
+        responsible=responsible,
+        closure=closure,
+    )
+    return Change(changed, events)
+
+
+def check_assessment(record: HandoverRecord, command: Command[AssessmentBody]) -> None:
+    meta = command.meta
+    check_common(record, meta, command)
+    if record.state in FINAL_STATES:
+        raise error(
+            "illegal_transition", f"The request is {record.state}.", current_state=record.state
+        )
+    here = situation(record)
+    found = parties(here, meta.actor, meta.actor_unit_kind)
+    if Party.REQUESTER not in found or not _has(meta.actor, ASSESSING):
+        raise error("forbidden", "The requesting unit's custody staff keep the assessment.")
+    if record.security_assessments and not command.body.amendment_reason:
+        raise invalid("$.amendment_reason", "an amendment needs a reason")
+
+
+def apply_assessment(
+    record: HandoverRecord, meta: CommandMeta, body: AssessmentBody, now: datetime
+) -> Change:
+    after_scheduling = record.state in (State.SCHEDULED, State.IN_TRANSIT)
+    version = len(record.security_assessments) + 1
+    assessment = SecurityAssessment(
+        version=version,
+        flags=body.flags,
+        complete=body.complete,
+        interpreter_language=body.interpreter_language,
+        amendment_reason=body.amendment_reason,
+        recorded_by=meta.actor.ref(),
+        recorded_at=now,
+        after_scheduling=after_scheduling,
+    )
+    event = (
+        EventType.SECURITY_ASSESSMENT_RECORDED
+        if version == 1
+        else EventType.SECURITY_ASSESSMENT_AMENDED
+    )
+    data = msgspec.to_builtins(body) | {"version": version}
+    if after_scheduling:
+        data["notify"] = "executor"
+    changed = replace(record, security_assessments=[*record.security_assessments, assessment])
+    return Change(changed, [NewEvent(event, now, data)])
+
+
+def check_incident(
+    record: HandoverRecord, command: Command[IncidentBody], *, now: datetime
+) -> None:
+    meta = command.meta
+    check_common(record, meta, command)
+    if not _has(meta.actor, REPORTING):
+        raise error("forbidden", "Your role may not record incidents.")
+    at = command.body.occurred_at
+    if at > now + CLOCK_SKEW:
+        raise invalid("$.occurred_at", "lies in the future")
+    if at < record.created_at - timedelta(days=1):
+        raise invalid("$.occurred_at", "is long before the request was made")
+
+
+def apply_incident(
+    record: HandoverRecord, meta: CommandMeta, body: IncidentBody, now: datetime
+) -> Change:
+    incident = Incident(
+        number=len(record.incidents) + 1,
+        kind=body.kind,
+        severity=body.severity,
+        occurred_at=body.occurred_at,
+        place=body.place,
+        description=body.description,
+        actions_taken=body.actions_taken,
+        recorded_by=meta.actor.ref(),
+        recorded_at=now,
+    )
+    data = msgspec.to_builtins(body) | {"number": incident.number}
+    changed = replace(record, incidents=[*record.incidents, incident])
+    return Change(changed, [NewEvent(EventType.INCIDENT_RECORDED, body.occurred_at, data)])
+
+
+def _has(actor: Actor, roles: frozenset[Role]) -> bool:
+    return bool(roles & set(actor.roles))
