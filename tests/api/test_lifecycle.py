@@ -143,8 +143,7 @@ async def test_apprehension_by_police_from_outside(api: AsyncClient, settings: S
     )
     # Nobody holds the person: the executing police unit picks them up.
     await flow.post("receive", body(examples.RECEIVE, received_from="Sveavägen 1"), p.police)
-    holder: dict[str, Any] = flow.last["responsible"]
-    assert holder["unit"] == "pa-kronoberg"
+    assert (await flow.get())["responsible"]["unit"] == "pa-kronoberg"
     await flow.post("release", body(examples.RELEASE, to_unit="kv-anstalt-kumla"), p.police)
     await flow.post("receive", body(examples.RECEIVE), kumla)
     assert flow.last["state"] == "completed"
