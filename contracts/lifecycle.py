@@ -63,6 +63,8 @@ ASSESSING = frozenset(
     }
 )
 REPORTING = HANDS_ON | PLANNING
+# Roles that see every request (of their agency) without being a party to it.
+OVERVIEW = frozenset({Role.COORDINATOR, Role.AUDITOR})
 BEFORE_FIRST_HANDOVER = frozenset(
     {State.REQUESTED, State.ACCEPTED, State.DEFERRED, State.SCHEDULED}
 )

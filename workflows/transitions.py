@@ -40,6 +40,7 @@ from contracts.assessment import AssessmentBody, Incident, IncidentBody, Securit
 from contracts.common import FINAL_STATES, Actor, Role, State
 from contracts.lifecycle import (
     ASSESSING,
+    OVERVIEW,
     REPORTING,
     Action,
     Party,
@@ -93,7 +94,12 @@ def invalid(field: str, reason: str) -> ApplicationError:
 
 def check_common(record: HandoverRecord, meta: CommandMeta, command: Command[Any]) -> None:
     """Checks every update shares: the caller is a party, the version and the retry key."""
-    if not parties(situation(record), meta.actor, meta.actor_unit_kind):
+    actor = meta.actor
+    if not parties(situation(record), actor, meta.actor_unit_kind):
+        # Someone who may read the request learns why they cannot change it; others that
+        # it does not exist for them.
+        if actor.has_any(*OVERVIEW) or actor.unit in record.parties():
+            raise error("forbidden", "You are not a party who may change this request.")
         raise error("not_found", f"No handover request {record.id}.")
     if command.expected_version is not None and command.expected_version != record.version:
         raise error(

@@ -5,12 +5,11 @@ from __future__ import annotations
 import msgspec
 
 from contracts.api import Handover, HandoverRecord
-from contracts.common import Actor, Org, Role, UnitKind
-from contracts.lifecycle import allowed, parties
+from contracts.common import Actor, Org, UnitKind
+from contracts.lifecycle import OVERVIEW, allowed, parties
 from services.handover.errors import FieldError, InvalidInput
 
-# Roles that see every request of their agency rather than only their unit's.
-OVERVIEW_ROLES = (Role.COORDINATOR, Role.AUDITOR)
+OVERVIEW_ROLES = tuple(OVERVIEW)
 
 
 def may_see(actor: Actor, record: HandoverRecord, unit_kind: UnitKind | None) -> bool:

@@ -235,6 +235,8 @@ async def test_wrong_party_and_stranger(api: AsyncClient, settings: Settings) ->
     assert forbidden.json()["type"] == "/problems/forbidden"
     await flow.post("accept", examples.ACCEPT, p.stranger, expect=404)
     await flow.post("accept", examples.ACCEPT, p.escort, expect=403)  # party, wrong role
+    # A coordinator may read every request but is no party to it.
+    await flow.post("accept", examples.ACCEPT, p.coordinator, expect=403)
 
 
 async def test_assessment_amendment_after_scheduling_is_flagged(

@@ -10,26 +10,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import shutil
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
+from msgspec.structs import replace
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
+from contracts import actions
 from contracts.api import HandoverRecord, TransferCreate
-from contracts.common import Actor, Org, Role
+from contracts.assessment import AssessmentBody, IncidentBody
+from contracts.common import Actor, Org, Role, UnitKind
 from contracts.workflow import (
+    UPDATE_ASSESS,
     UPDATE_CREATE,
+    UPDATE_INCIDENT,
     WORKFLOW_NAME,
+    Command,
     CommandMeta,
     CreateHandover,
     HandoverStart,
     workflow_id,
 )
+from services.handover.api import examples
 from services.handover.api.examples import TRANSFER_CREATE
 from services.handover.app import create_pool
 from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
@@ -59,7 +68,9 @@ async def create(client: Client) -> WorkflowHandle[object, object]:
     await client.execute_update_with_start_workflow(
         UPDATE_CREATE,
         CreateHandover(
-            meta=CommandMeta(actor=OFFICER, request_id="record"),
+            meta=CommandMeta(
+                actor=OFFICER, request_id="record", actor_unit_kind=UnitKind.POLICE_CUSTODY
+            ),
             reference="HO-2026-900001",
             fingerprint="recorded",
             body=msgspec.convert(TRANSFER_CREATE, TransferCreate),
@@ -70,10 +81,83 @@ async def create(client: Client) -> WorkflowHandle[object, object]:
     return await start.workflow_handle()
 
 
-SCENARIOS: dict[str, Scenario] = {"created": create}
+PLANNER = Actor(
+    sub="planner-1",
+    org=Org.KRIMINALVARDEN,
+    unit="kv-nte-stockholm",
+    roles=(Role.TRANSPORT_PLANNER, Role.ESCORT_OFFICER),
+)
+HAKTE = Actor(
+    sub="reception-1",
+    org=Org.KRIMINALVARDEN,
+    unit="kv-hakte-kronoberg",
+    roles=(Role.RECEPTION_OFFICER,),
+)
+KINDS = {
+    OFFICER: UnitKind.POLICE_CUSTODY,
+    PLANNER: UnitKind.TRANSPORT,
+    HAKTE: UnitKind.REMAND_PRISON,
+}
 
 
-async def record(tag: str) -> None:
+async def step(
+    handle: WorkflowHandle[object, object], name: str, actor: Actor, body: msgspec.Struct
+) -> HandoverRecord:
+    command: Command[msgspec.Struct] = Command(
+        meta=CommandMeta(actor=actor, request_id="record", actor_unit_kind=KINDS[actor]),
+        body=body,
+    )
+    record: HandoverRecord = await handle.execute_update(name, command, result_type=HandoverRecord)
+    return record
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def transfer_completed(client: Client) -> WorkflowHandle[object, object]:
+    handle = await create(client)
+    await step(handle, "accept", PLANNER, actions.AcceptBody())
+    await step(handle, UPDATE_ASSESS, OFFICER, msgspec.convert(examples.ASSESSMENT, AssessmentBody))
+    await step(
+        handle, "schedule", PLANNER, msgspec.convert(examples.SCHEDULE, actions.ScheduleBody)
+    )
+    release = msgspec.convert(examples.RELEASE, actions.ReleaseBody)
+    receive = msgspec.convert(examples.RECEIVE, actions.ReceiveBody)
+    await step(handle, "release", OFFICER, replace(release, occurred_at=_now()))
+    await step(handle, "receive", PLANNER, replace(receive, occurred_at=_now()))
+    await step(
+        handle,
+        UPDATE_INCIDENT,
+        PLANNER,
+        msgspec.convert(examples.INCIDENT | {"occurred_at": _now().isoformat()}, IncidentBody),
+    )
+    await step(
+        handle,
+        "release",
+        PLANNER,
+        replace(release, to_unit="kv-hakte-kronoberg", occurred_at=_now()),
+    )
+    await step(handle, "receive", HAKTE, replace(receive, occurred_at=_now()))
+    return handle
+
+
+async def deferred_then_cancelled(client: Client) -> WorkflowHandle[object, object]:
+    handle = await create(client)
+    await step(handle, "defer", PLANNER, msgspec.convert(examples.DEFER, actions.DeferBody))
+    await step(handle, "accept", PLANNER, actions.AcceptBody(note="Place found."))
+    await step(handle, "cancel", OFFICER, msgspec.convert(examples.CANCEL, actions.CancelBody))
+    return handle
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "created": create,
+    "transfer-completed": transfer_completed,
+    "deferred-cancelled": deferred_then_cancelled,
+}
+
+
+async def record(tag: str, only: list[str]) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="record-"))
     scratch.chmod(0o755)
     with (
@@ -88,6 +172,8 @@ async def record(tag: str) -> None:
         pool = await create_pool(settings)
         async with create_worker(client, pool, task_queue=TASK_QUEUE):
             for name, scenario in SCENARIOS.items():
+                if only and name not in only:
+                    continue
                 handle = await scenario(client)
                 history = await handle.fetch_history()
                 path = HISTORIES / f"{name}-{tag}.json"
@@ -100,7 +186,10 @@ async def record(tag: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("tag", help="a name for the code version, e.g. v1")
-    asyncio.run(record(parser.parse_args().tag))
+    parser.add_argument("scenarios", nargs="*", help=f"default: all of {sorted(SCENARIOS)}")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(record(args.tag, args.scenarios))
 
 
 if __name__ == "__main__":
