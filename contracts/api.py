@@ -25,6 +25,7 @@ from contracts.common import (
     UnitId,
     UnitKind,
 )
+from contracts.deadlines import Clocks, Deadline, DeadlineView, Escalation, EscalationLevel
 from contracts.lifecycle import Action, Situation
 from contracts.person import Decision, Person, Restrictions
 
@@ -104,6 +105,14 @@ class TransferCreate(
     restrictions: Restrictions = Restrictions()
     relatives_notified: bool | None = None
     notes: LongText | None = None
+    apprehended_at: Annotated[
+        AwareDatetime | None,
+        Meta(description="Gripande; starts the 96-hour detention-hearing clock (awareness)."),
+    ] = None
+    arrested_at: Annotated[
+        AwareDatetime | None,
+        Meta(description="Anhållningsbeslut; starts the detention-request clock (awareness)."),
+    ] = None
 
 
 class AssistanceCreate(
@@ -133,6 +142,10 @@ class AssistanceCreate(
     restrictions: Restrictions = Restrictions()
     relatives_notified: bool | None = None
     notes: LongText | None = None
+    placed_at: Annotated[
+        AwareDatetime | None,
+        Meta(description="UtlL: when the person was placed in police custody for the transport."),
+    ] = None
 
     def __post_init__(self) -> None:
         if self.legal_basis == LegalBasis.LPT_47 and self.lpt_intake_decision is None:
@@ -275,6 +288,15 @@ class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
     security_assessments: list[SecurityAssessment] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     closure: Closure | None = None
+    policy_version: int | None = None
+    clocks: Clocks | None = None
+    deadlines: tuple[Deadline, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    apprehended_at: datetime | None = None
+    arrested_at: datetime | None = None
+    placed_at: datetime | None = None
+    destination_kind: UnitKind | None = None
+    erased_at: datetime | None = None
 
     @property
     def requester(self) -> str:
@@ -324,6 +346,7 @@ class Handover(HandoverRecord, frozen=True, kw_only=True):
     """A handover request as a caller sees it, with what that caller may do next."""
 
     allowed_actions: list[Action] = field(default_factory=list)
+    deadlines: tuple[DeadlineView, ...] = ()
 
 
 class HandoverSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -340,6 +363,8 @@ class HandoverSummary(msgspec.Struct, frozen=True, kw_only=True):
     responsible_unit: str | None
     created_at: datetime
     updated_at: datetime
+    next_due_at: datetime | None = None
+    breached: bool = False
 
 
 class HandoverPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -361,6 +386,29 @@ class EventView(msgspec.Struct, frozen=True, kw_only=True):
     request_id: str
     prev_hash: str
     hash: str
+
+
+class EscalationView(msgspec.Struct, frozen=True, kw_only=True):
+    """An escalation in the coordinators' list, with the request it concerns."""
+
+    id: str
+    handover_id: str
+    reference: str
+    kind: Kind
+    level: EscalationLevel
+    subject: Annotated[str, Meta(description="The deadline id, `deferral` or `incident-N`.")]
+    legal: bool
+    at: datetime
+    detail: str
+    units: list[str]
+    acknowledged_at: datetime | None = None
+    acknowledged_by: ActorRef | None = None
+    note: str | None = None
+
+
+class EscalationPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[EscalationView]
+    next_cursor: str | None
 
 
 class Unit(msgspec.Struct, frozen=True, kw_only=True):

@@ -116,3 +116,5 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     actions_taken: str
     recorded_by: ActorRef
     recorded_at: datetime
+    reported_at: datetime | None = None
+    report_reference: str | None = None

@@ -86,16 +86,23 @@ LongText = Annotated[str, Meta(min_length=1, max_length=4000)]
 
 
 class ActorRef(msgspec.Struct, frozen=True, kw_only=True):
-    """Who did something: the token's subject and the unit it acted for."""
+    """Who did something: the token's subject and the unit it acted for.
+
+    `org` is null only for the service itself (deadline warnings and breaches).
+    """
 
     sub: str
-    org: Org
+    org: Org | None
     unit: str
+
+
+SERVICE = ActorRef(sub="handover-service", org=None, unit="system")
 
 
 class Actor(ActorRef, frozen=True, kw_only=True):
     """An authenticated caller, as taken from a verified token."""
 
+    org: Org
     roles: tuple[Role, ...]
 
     def ref(self) -> ActorRef:

@@ -65,6 +65,7 @@ ASSESSING = frozenset(
 REPORTING = HANDS_ON | PLANNING
 # Roles that see every request (of their agency) without being a party to it.
 OVERVIEW = frozenset({Role.COORDINATOR, Role.AUDITOR})
+MOMENTARY = frozenset({Party.HOLDER, Party.RECEIVER})
 BEFORE_FIRST_HANDOVER = frozenset(
     {State.REQUESTED, State.ACCEPTED, State.DEFERRED, State.SCHEDULED}
 )
@@ -156,7 +157,15 @@ def check(
 ) -> Denied | None:
     """None when the caller may take `action` now; otherwise why not."""
     rule = RULES[action]
-    if not rule.parties & parties(situation, actor, actor_unit_kind):
+    found = parties(situation, actor, actor_unit_kind)
+    if not rule.parties & found:
+        # Holding or receiving the person is a matter of the moment, not of permission: a
+        # party with the right role who is not the holder (or receiver) *now* gets a 409,
+        # e.g. the loser of a race to confirm the same reception.
+        if found and rule.parties <= MOMENTARY and rule.roles & set(actor.roles):
+            return Denied(
+                409, "illegal_transition", f"Only the current {_names(rule.parties)} may {action}."
+            )
         return Denied(403, "forbidden", f"Only the {_names(rule.parties)} may {action}.")
     if not rule.roles & set(actor.roles):
         return Denied(403, "forbidden", f"Your role may not {action}.")

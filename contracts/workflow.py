@@ -13,11 +13,15 @@ import msgspec
 
 from contracts.api import HandoverCreate, HandoverRecord
 from contracts.common import Actor, ActorRef, Org, UnitKind
+from contracts.deadlines import Clocks
 
 WORKFLOW_NAME = "Handover"
 UPDATE_CREATE = "create"
 UPDATE_ASSESS = "assess"
 UPDATE_INCIDENT = "record_incident"
+UPDATE_REPORT = "report_incident"
+UPDATE_EXTEND = "extend_deadline"
+UPDATE_ACKNOWLEDGE = "acknowledge_escalation"
 QUERY_RECORD = "record"
 ACTIVITY_PROJECT = "project_handover"
 DEFAULT_TASK_QUEUE = "handover"
@@ -45,6 +49,12 @@ class EventType(enum.StrEnum):
     SECURITY_ASSESSMENT_RECORDED = "security_assessment_recorded"
     SECURITY_ASSESSMENT_AMENDED = "security_assessment_amended"
     INCIDENT_RECORDED = "incident_recorded"
+    INCIDENT_REPORTED = "incident_reported"
+    DEADLINE_WARNED = "deadline_warned"
+    DEADLINE_BREACHED = "deadline_breached"
+    DEADLINE_EXTENDED = "deadline_extended"
+    ESCALATION_ACKNOWLEDGED = "escalation_acknowledged"
+    PERSONAL_DATA_ERASED = "personal_data_erased"
 
 
 class CommandMeta(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +80,7 @@ class Command(msgspec.Struct, Generic[B], frozen=True, kw_only=True):
     expected_version: int | None = None
     idempotency_key: str | None = None
     fingerprint: str = ""
+    target: str | None = None  # the deadline, escalation or incident the command is about
 
 
 class HandoverStart(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,6 +97,8 @@ class CreateHandover(msgspec.Struct, frozen=True, kw_only=True):
     fingerprint: str
     body: HandoverCreate
     origin_org: Org | None = None
+    destination_kind: UnitKind | None = None
+    clocks: Clocks = Clocks()
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):

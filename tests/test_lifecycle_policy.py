@@ -8,7 +8,9 @@ reuses the implementation's own table cannot fail.
 How the rules read:
 - who may act is a party to the request (requester, executor, holder, receiver) and holds one
   of the action's roles; a caller that is no party of the right kind, or has no allowed role,
-  gets 403 `forbidden`;
+  gets 403 `forbidden` -- except that a party with the right role who is not the holder (or
+  receiver) at this moment gets 409 `illegal_transition` (e.g. the loser of a race to confirm
+  the same reception);
 - then the state must allow the action, else 409 `illegal_transition`;
 - then the action's preconditions, each a 409 with its own code.
 
@@ -359,7 +361,12 @@ FORBIDDEN: Outcome = (403, "forbidden")
 
 def expected(scenario: Scenario, action: Action, unit: str, role: Role) -> Outcome:
     rule = EXPECTED_RULES[action]
-    if rule.party not in scenario.cast.get(unit, frozenset()):
+    cast = scenario.cast.get(unit, frozenset())
+    if rule.party not in cast:
+        # Holder and receiver change with every handover: a party with the right role who
+        # just is not the holder (receiver) at this moment meets the state, not a permission.
+        if cast and rule.party in (HOLDER, RECEIVER) and role in rule.roles:
+            return (409, "illegal_transition")
         return FORBIDDEN
     if role not in rule.roles:
         return FORBIDDEN

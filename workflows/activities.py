@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -11,6 +12,7 @@ from asyncpg.pool import PoolConnectionProxy
 from temporalio import activity
 
 from contracts.api import HandoverRecord
+from contracts.deadlines import DeadlineName
 from contracts.workflow import ACTIVITY_PROJECT, Projection
 
 log = structlog.get_logger(__name__)
@@ -21,6 +23,21 @@ UPSERT_HANDOVER = (_SQL / "upsert_handover.sql").read_text()
 DELETE_SEGMENTS = (_SQL / "delete_segments.sql").read_text()
 REPLACE_SEGMENTS = (_SQL / "replace_segments.sql").read_text()
 UPSERT_INCIDENT = (_SQL / "upsert_incident.sql").read_text()
+DELETE_DEADLINES = (_SQL / "delete_deadlines.sql").read_text()
+INSERT_DEADLINES = (_SQL / "insert_deadlines.sql").read_text()
+UPSERT_ESCALATION = (_SQL / "upsert_escalation.sql").read_text()
+
+
+def next_due(record: HandoverRecord) -> datetime | None:
+    """The next moment a deadline falls due; erasure is bookkeeping, not urgency."""
+    due = [d.due_at for d in record.deadlines if d.open and d.name != DeadlineName.ERASURE]
+    return min(due) if due else None
+
+
+def breached(record: HandoverRecord) -> bool:
+    return any(d.breached_at is not None for d in record.deadlines)
+
+
 _json = msgspec.json.Encoder()
 
 
@@ -51,6 +68,8 @@ class Projector:
                 record.requester,
                 record.executor,
                 record.executing_org,
+                next_due(record),
+                breached(record),
             )
             await conn.executemany(
                 INSERT_EVENT,
@@ -92,6 +111,46 @@ class Projector:
             [s.since for s in chain],
             [s.until for s in chain],
         )
+        await conn.execute(DELETE_DEADLINES, record.id)
+        if record.deadlines:
+            ds = record.deadlines
+            await conn.execute(
+                INSERT_DEADLINES,
+                record.id,
+                [d.id for d in ds],
+                [d.name for d in ds],
+                [d.legal for d in ds],
+                [d.state for d in ds],
+                [d.starts_at for d in ds],
+                [d.due_at for d in ds],
+                [d.warn_at for d in ds],
+                [d.met_at for d in ds],
+                [d.breached_at for d in ds],
+                [d.policy_version for d in ds],
+            )
+        if record.escalations:
+            units = record.parties()
+            await conn.executemany(
+                UPSERT_ESCALATION,
+                [
+                    (
+                        e.id,
+                        record.id,
+                        record.reference,
+                        record.kind,
+                        e.level,
+                        e.subject,
+                        e.legal,
+                        e.at,
+                        e.detail,
+                        units,
+                        e.acknowledged_at,
+                        _json.encode(e.acknowledged_by).decode() if e.acknowledged_by else None,
+                        e.note,
+                    )
+                    for e in record.escalations
+                ],
+            )
         if record.incidents:
             await conn.executemany(
                 UPSERT_INCIDENT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,15 +35,19 @@ with workflow.unsafe.imports_passed_through():
         regime_for,
     )
     from contracts.assessment import AssessmentBody, IncidentBody
-    from contracts.common import FINAL_STATES, Kind, Org, State
+    from contracts.common import FINAL_STATES, SERVICE, Kind, Org, State
+    from contracts.deadlines import AcknowledgeBody, ExtendBody, ReportBody
     from contracts.eventlog import GENESIS_HASH, sealed
     from contracts.lifecycle import Action
     from contracts.workflow import (
         ACTIVITY_PROJECT,
         QUERY_RECORD,
+        UPDATE_ACKNOWLEDGE,
         UPDATE_ASSESS,
         UPDATE_CREATE,
+        UPDATE_EXTEND,
         UPDATE_INCIDENT,
+        UPDATE_REPORT,
         WORKFLOW_NAME,
         Command,
         CommandMeta,
@@ -53,9 +58,11 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Projection,
     )
-    from workflows import transitions
+    from workflows import clock, rules, transitions
     from workflows.transitions import Change, NewEvent, error
 
+# Runs started before deadlines existed keep the old shape of history (replay tests).
+PATCH_DEADLINES = "deadlines-v1"
 # A start whose create update never arrived (the API validates before it calls) ends itself.
 CREATE_GRACE = timedelta(hours=1)
 # After a request closes, incidents can still be recorded for follow-up.
@@ -86,6 +93,7 @@ class HandoverWorkflow:
         self._events: list[Event] = []
         self._keys: dict[str, str] = {}
         self._lock = asyncio.Lock()
+        self._wake = False
 
     @workflow.run
     async def run(self, start: HandoverStart) -> Outcome:
@@ -94,11 +102,16 @@ class HandoverWorkflow:
         except TimeoutError:
             workflow.logger.warning("handover.abandoned", extra={"handover_id": self._id})
             return Outcome(handover_id=self._id, state="abandoned", version=0)
-        await workflow.wait_condition(
-            lambda: self._record is not None and self._record.state in FINAL_STATES
-        )
-        # Late incidents may still arrive; any update in flight finishes before the end.
-        await workflow.sleep(FOLLOW_UP)
+        if self._current().policy_version is not None:
+            # Deadlines run until the person's data is erased after the retention time;
+            # incidents can be recorded until then.
+            await self._keep_time()
+        else:
+            await workflow.wait_condition(
+                lambda: self._record is not None and self._record.state in FINAL_STATES
+            )
+            # Late incidents may still arrive; any update in flight finishes before the end.
+            await workflow.sleep(FOLLOW_UP)
         await workflow.wait_condition(workflow.all_handlers_finished)
         record = self._current()
         return Outcome(handover_id=self._id, state=record.state, version=record.version)
@@ -119,6 +132,8 @@ class HandoverWorkflow:
             now = workflow.now()
             self._fingerprint = cmd.fingerprint
             record = self._new_record(cmd, now)
+            if workflow.patched(PATCH_DEADLINES):
+                record = clock.start(record, cmd.clocks, now)
             data: dict[str, Any] = {
                 "kind": record.kind,
                 "requesting_unit": record.requester,
@@ -130,6 +145,9 @@ class HandoverWorkflow:
             }
             if record.assistance is not None:
                 data["assistance"] = msgspec.to_builtins(record.assistance)
+            if record.deadlines:
+                data["deadlines"] = {d.id: d.due_at.isoformat() for d in record.deadlines}
+                data["policy_version"] = record.policy_version
             await self._commit(Change(record, [NewEvent(EventType.REQUESTED, now, data)]), cmd.meta)
             workflow.logger.info(
                 "handover.requested",
@@ -167,6 +185,11 @@ class HandoverWorkflow:
                 origin, destination = body.from_unit, body.to_unit
                 origin_org: Org | None = Org.POLISEN
                 basis = None
+                apprehended_at, arrested_at, placed_at = (
+                    body.apprehended_at,
+                    body.arrested_at,
+                    None,
+                )
             case AssistanceCreate():
                 kind, requesting, executing = (
                     Kind.ENFORCEMENT_ASSISTANCE,
@@ -178,6 +201,7 @@ class HandoverWorkflow:
                 origin, destination = body.origin.unit, body.destination.unit
                 origin_org = cmd.origin_org
                 basis = body.legal_basis
+                apprehended_at, arrested_at, placed_at = None, None, body.placed_at
                 assistance = Assistance(
                     legal_basis=body.legal_basis,
                     order_type=body.order_type,
@@ -217,6 +241,10 @@ class HandoverWorkflow:
             executing_org=executing_org,
             regime=regime_for(kind, basis),
             assistance=assistance,
+            destination_kind=cmd.destination_kind,
+            apprehended_at=apprehended_at,
+            arrested_at=arrested_at,
+            placed_at=placed_at,
         )
 
     # -- lifecycle actions ----------------------------------------------------------------
@@ -319,6 +347,68 @@ class HandoverWorkflow:
     def validate_record_incident(self, cmd: Command[IncidentBody]) -> None:
         self._precheck(cmd, lambda r: transitions.check_incident(r, cmd, now=workflow.now()))
 
+    # -- deadlines and escalations ----------------------------------------------------
+
+    @workflow.update(name=UPDATE_EXTEND)
+    async def extend_deadline(self, cmd: Command[ExtendBody]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: rules.check_extend(r, cmd, now=workflow.now()),
+            lambda r, now: clock.extend(r, cmd.target or "", cmd.body, cmd.meta.actor.ref(), now),
+        )
+
+    @extend_deadline.validator
+    def validate_extend_deadline(self, cmd: Command[ExtendBody]) -> None:
+        self._precheck(cmd, lambda r: rules.check_extend(r, cmd, now=workflow.now()))
+
+    @workflow.update(name=UPDATE_ACKNOWLEDGE)
+    async def acknowledge_escalation(self, cmd: Command[AcknowledgeBody]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: rules.check_acknowledge(r, cmd),
+            lambda r, now: rules.acknowledge(r, cmd, now),
+        )
+
+    @acknowledge_escalation.validator
+    def validate_acknowledge_escalation(self, cmd: Command[AcknowledgeBody]) -> None:
+        self._precheck(cmd, lambda r: rules.check_acknowledge(r, cmd))
+
+    @workflow.update(name=UPDATE_REPORT)
+    async def report_incident(self, cmd: Command[ReportBody]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: rules.check_report(r, cmd, now=workflow.now()),
+            lambda r, now: rules.report(r, cmd, now),
+        )
+
+    @report_incident.validator
+    def validate_report_incident(self, cmd: Command[ReportBody]) -> None:
+        self._precheck(cmd, lambda r: rules.check_report(r, cmd, now=workflow.now()))
+
+    async def _keep_time(self) -> None:
+        """Fire warnings and breaches when their instant comes; sleep until the next one."""
+        while self._current().erased_at is None:
+            if clock.due(self._current(), workflow.now()):
+                async with self._lock:
+                    for deadline, what in clock.due(self._current(), workflow.now()):
+                        change = clock.fire(self._current(), deadline, what, workflow.now())
+                        await self._commit(change, None)
+                        workflow.logger.info(
+                            "deadline." + ("warned" if what == "warn" else "breached"),
+                            extra={"handover_id": self._id, "deadline": deadline.id},
+                        )
+                continue
+            moment = clock.next_moment(self._current())
+            self._wake = False
+            if moment is None:
+                await workflow.wait_condition(lambda: self._wake)
+                continue
+            delay = moment - workflow.now()
+            if delay <= timedelta(0):
+                continue  # wait_condition(timeout=0) would raise at once
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._wake, timeout=delay)
+
     # -- machinery --------------------------------------------------------------------
 
     def _check(self, action: Action, cmd: Command[Any]) -> None:
@@ -360,7 +450,10 @@ class HandoverWorkflow:
         async with self._lock:
             # Another update may have passed its validator and applied while this one waited.
             self._precheck(cmd, rule)
-            await self._commit(change(self._current(), workflow.now()), cmd.meta)
+            before = self._current()
+            now = workflow.now()
+            applied = clock.follow(before, change(before, now), cmd.meta.actor.ref(), now)
+            await self._commit(applied, cmd.meta)
             if cmd.idempotency_key is not None:
                 self._keys[cmd.idempotency_key] = cmd.fingerprint
             workflow.logger.info(
@@ -382,8 +475,13 @@ class HandoverWorkflow:
         assert self._record is not None
         return self._record
 
-    async def _commit(self, change: Change, meta: CommandMeta) -> None:
-        """Append the change's events, move the record to the last one's version, project."""
+    async def _commit(self, change: Change, meta: CommandMeta | None) -> None:
+        """Append the change's events, move the record to the last one's version, project.
+
+        `meta` is None for the service's own events (deadline warnings and breaches).
+        """
+        actor = meta.actor.ref() if meta is not None else SERVICE
+        request_id = meta.request_id if meta is not None else f"deadline:{self._id}"
         now = workflow.now()
         new: list[Event] = []
         for item in change.events:
@@ -394,20 +492,21 @@ class HandoverWorkflow:
                         handover_id=self._id,
                         seq=len(self._events) + len(new) + 1,
                         type=item.type,
-                        actor=meta.actor.ref(),
+                        actor=actor,
                         occurred_at=item.occurred_at,
                         recorded_at=now,
                         data=item.data,
-                        request_id=meta.request_id,
+                        request_id=request_id,
                         prev_hash=prev,
                     )
                 )
             )
         self._events.extend(new)
         self._record = msgspec.structs.replace(change.record, version=new[-1].seq, updated_at=now)
+        self._wake = True  # deadlines may have started, ended or moved
         await workflow.execute_activity(
             ACTIVITY_PROJECT,
-            Projection(record=self._record, events=new, request_id=meta.request_id),
+            Projection(record=self._record, events=new, request_id=request_id),
             start_to_close_timeout=timedelta(seconds=15),
             retry_policy=PROJECTION_RETRY,
         )

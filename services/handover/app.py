@@ -16,6 +16,7 @@ from litestar.openapi.spec import Tag
 from temporalio.client import Client
 
 from services.handover.api import actions
+from services.handover.api.deadlines import DeadlineController, EscalationController
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
 from services.handover.api.strict import reject_unknown_query
@@ -81,7 +82,7 @@ def create_app(settings: Settings) -> Litestar:
         )
         app.state.repository = repository
         app.state.temporal = client
-        app.state.handovers = HandoverService(repository, commands)
+        app.state.handovers = HandoverService(repository, commands, settings.clocks())
         app.state.queries = HandoverQueries(repository)
         try:
             yield
@@ -106,7 +107,14 @@ def create_app(settings: Settings) -> Litestar:
 
     auth = build_auth(settings)
     config = AppConfig(
-        route_handlers=[HandoverController, actions.router(), UnitController, HealthController],
+        route_handlers=[
+            HandoverController,
+            actions.router(),
+            DeadlineController,
+            EscalationController,
+            UnitController,
+            HealthController,
+        ],
         dependencies={
             "repository": Provide(provide_repository, sync_to_thread=False),
             "handovers": Provide(provide_handovers, sync_to_thread=False),
@@ -125,6 +133,7 @@ def create_app(settings: Settings) -> Litestar:
             description=DESCRIPTION,
             tags=[
                 Tag(name="handovers", description="Handover requests and their lifecycle."),
+                Tag(name="deadlines", description="Legal deadlines, extensions, escalations."),
                 Tag(name="reference data", description="Units that can be parties."),
                 Tag(name="health", description="Probes."),
             ],

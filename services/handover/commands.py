@@ -48,6 +48,9 @@ _CONFLICTS = {
     "security_assessment_incomplete",
     "release_pending",
     "destination_must_receive",
+    "deadline_closed",
+    "already_acknowledged",
+    "already_reported",
 }
 
 

@@ -22,6 +22,7 @@ from contracts.api import (
     Unit,
 )
 from contracts.common import Actor, Org, Role, UnitKind
+from contracts.deadlines import Clocks
 from contracts.person import TRANSFER_DECISIONS
 from contracts.workflow import Command, CommandMeta, CreateHandover
 from services.handover.commands import WorkflowCommands, WorkflowGone
@@ -71,9 +72,10 @@ def _invalid(errors: list[FieldError]) -> InvalidInput:
 class HandoverService:
     """Every change goes to the request's workflow; nothing here writes PostgreSQL state."""
 
-    def __init__(self, repository: Repository, commands: WorkflowCommands) -> None:
+    def __init__(self, repository: Repository, commands: WorkflowCommands, clocks: Clocks) -> None:
         self._repo = repository
         self._commands = commands
+        self._clocks = clocks
 
     async def actor_unit(self, actor: Actor) -> Unit:
         """The caller's unit from the reference data; a token for an unknown unit is refused."""
@@ -88,7 +90,7 @@ class HandoverService:
         request_id: str,
     ) -> Handover:
         unit = await self.actor_unit(actor)
-        origin_org = await self._check_create(actor, body)
+        origin_org, destination_kind = await self._check_create(actor, body)
         print_ = fingerprint("create", body)
         if idempotency_key:
             scope = f"{actor.org}/{actor.unit}/{idempotency_key}"
@@ -104,6 +106,8 @@ class HandoverService:
             fingerprint=print_,
             body=body,
             origin_org=origin_org,
+            destination_kind=destination_kind,
+            clocks=self._clocks,
         )
         record = await self._commands.create(handover_id=handover_id, update_id=update_id, cmd=cmd)
         log.info(
@@ -115,10 +119,12 @@ class HandoverService:
         )
         return representation(record, actor, unit.kind)
 
-    async def _check_create(self, actor: Actor, body: HandoverCreate) -> Org | None:
+    async def _check_create(
+        self, actor: Actor, body: HandoverCreate
+    ) -> tuple[Org | None, UnitKind | None]:
         """Check reference data before Temporal: a rejected start would still leave a run.
 
-        Returns the organisation of the origin unit, if the origin is a unit.
+        Returns the organisation of the origin unit and the kind of the destination unit.
         """
         if not actor.has_any(*CREATOR_ROLES):
             raise Forbidden("Your role may not create requests.")
@@ -128,7 +134,9 @@ class HandoverService:
             case AssistanceCreate():
                 return await self._check_assistance(actor, body)
 
-    async def _check_transfer(self, actor: Actor, body: TransferCreate) -> Org:
+    async def _check_transfer(
+        self, actor: Actor, body: TransferCreate
+    ) -> tuple[Org | None, UnitKind | None]:
         if actor.org != Org.POLISEN:
             raise Forbidden("Transfers are created by the police custody unit holding the person.")
         if actor.unit != body.from_unit and not actor.has_any(Role.SYSTEM):
@@ -143,11 +151,19 @@ class HandoverService:
                 FieldError("$.decision.kind", "a transfer rests on a remand decision or a sentence")
             )
         errors += _decision_times(body.decision.decided_at, "$.decision.decided_at")
+        for at, path in (
+            (body.apprehended_at, "$.apprehended_at"),
+            (body.arrested_at, "$.arrested_at"),
+        ):
+            if at is not None:
+                errors += _decision_times(at, path)
         if errors:
             raise _invalid(errors)
-        return Org.POLISEN
+        return Org.POLISEN, units[body.to_unit].kind
 
-    async def _check_assistance(self, actor: Actor, body: AssistanceCreate) -> Org | None:
+    async def _check_assistance(
+        self, actor: Actor, body: AssistanceCreate
+    ) -> tuple[Org | None, UnitKind | None]:
         if actor.unit != body.requesting_unit and not actor.has_any(Role.SYSTEM):
             raise Forbidden("You can only ask for assistance on behalf of your own unit.")
         ids = [body.requesting_unit, body.executing_unit]
@@ -175,10 +191,13 @@ class HandoverService:
             if place.unit is not None:
                 errors += _expect_unit(units, place.unit, path, None)
         errors += _decision_times(body.decision.decided_at, "$.decision.decided_at")
+        if body.placed_at is not None:
+            errors += _decision_times(body.placed_at, "$.placed_at")
         if errors:
             raise _invalid(errors)
         origin = units.get(body.origin.unit) if body.origin.unit else None
-        return origin.org if origin else None
+        destination = units.get(body.destination.unit) if body.destination.unit else None
+        return (origin.org if origin else None), (destination.kind if destination else None)
 
     async def act(
         self,
@@ -190,11 +209,12 @@ class HandoverService:
         expected_version: int | None,
         idempotency_key: str | None,
         request_id: str,
+        target: str | None = None,
     ) -> HandoverRecord:
         """Send one update (lifecycle action, assessment or incident) to the request."""
         unit = await self.actor_unit(actor)
         await self._check_references(body)
-        print_ = fingerprint(name, body)
+        print_ = fingerprint(f"{name}/{target or ''}", body)
         key = scoped_key(actor, idempotency_key) if idempotency_key else None
         update_id = f"{name}/{key}/{print_}" if key else f"{name}/{uuid.uuid4()}"
         cmd: Command[Any] = Command(
@@ -203,6 +223,7 @@ class HandoverService:
             expected_version=expected_version,
             idempotency_key=key,
             fingerprint=print_,
+            target=target,
         )
         try:
             record = await self._commands.update(
@@ -214,6 +235,13 @@ class HandoverService:
             raise NotFound(f"No handover request {handover_id}.") from None
         log.info("handover.updated", handover_id=handover_id, action=name, state=record.state)
         return record
+
+    async def escalation_handover(self, actor: Actor, escalation_id: str) -> str:
+        """The request an escalation belongs to, if the caller's agency is involved in it."""
+        scope = await self._repo.escalation_scope(escalation_id=escalation_id)
+        if scope is None or actor.org not in scope[1]:
+            raise NotFound(f"No escalation {escalation_id}.")
+        return scope[0]
 
     async def _check_references(self, body: msgspec.Struct) -> None:
         """Units named in a body must exist (and be of the right kind) in the reference data."""

@@ -9,30 +9,33 @@ from datetime import datetime
 
 import msgspec
 
-from contracts.api import EventView, HandoverPage, HandoverRecord
-from contracts.common import Actor
-from services.handover.errors import FieldError, InvalidInput, NotFound
+from contracts.api import EscalationPage, EventView, HandoverPage, HandoverRecord
+from contracts.common import Actor, Role
+from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound
 from services.handover.repository import Repository
 from services.handover.views import OVERVIEW_ROLES, may_see, plans_for_agency
 
 PURPOSE = "case_handling"
 
 
-def encode_cursor(created_at: datetime, handover_id: str) -> str:
-    raw = msgspec.json.encode([created_at.isoformat(), handover_id])
+def encode_cursor(order: str, key: datetime, row_id: str) -> str:
+    """An opaque position: the sort order, the sort key and the id of the last row."""
+    raw = msgspec.json.encode([order, key.isoformat(), row_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str, order: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, handover_id = msgspec.json.decode(raw, type=tuple[datetime, uuid.UUID])
+        kind, key, row_id = msgspec.json.decode(raw, type=tuple[str, datetime, uuid.UUID])
+        if kind != order:
+            raise ValueError("cursor of another sort order")
     except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise InvalidInput(
-            "cursor is not one this API returned",
+            "cursor is not one this API returned for this sort order",
             errors=[FieldError("cursor", "not a cursor from next_cursor")],
         ) from exc
-    return created, str(handover_id)
+    return key, str(row_id)
 
 
 class HandoverQueries:
@@ -73,8 +76,11 @@ class HandoverQueries:
         cursor: str | None,
         limit: int,
         request_id: str,
+        due_before: datetime | None = None,
+        breached: bool | None = None,
+        sort: str = "created",
     ) -> HandoverPage:
-        after = decode_cursor(cursor) if cursor else None
+        after = decode_cursor(cursor, sort) if cursor else None
         unit_kind = (await self._repo.caller_unit(actor)).kind
         rows = await self._repo.list_handovers(
             visible_units=None if actor.has_any(*OVERVIEW_ROLES) else [actor.unit],
@@ -84,6 +90,9 @@ class HandoverQueries:
             unit=unit,
             after=after,
             limit=limit + 1,
+            due_before=due_before,
+            breached=breached,
+            by_due=sort == "next_due",
         )
         page, more = rows[:limit], len(rows) > limit
         if page:
@@ -97,5 +106,38 @@ class HandoverQueries:
         last = page[-1] if more else None
         return HandoverPage(
             items=[row.summary for row in page],
-            next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+            next_cursor=encode_cursor(sort, last.created_at, last.id) if last else None,
+        )
+
+    async def escalations(
+        self,
+        *,
+        actor: Actor,
+        unit: str | None,
+        kind: str | None,
+        level: str | None,
+        acknowledged: bool | None,
+        cursor: str | None,
+        limit: int,
+    ) -> EscalationPage:
+        """Coordinators' list: national units see their agency, regional ones their region."""
+        if not actor.has_any(Role.COORDINATOR, Role.AUDITOR):
+            raise Forbidden("Escalations are for coordinators.")
+        own = await self._repo.caller_unit(actor)
+        national = await self._repo.is_national(unit=own.id)
+        rows = await self._repo.list_escalations(
+            org=actor.org if national else None,
+            region=None if national else f"{actor.org}:{own.region}",
+            unit=unit,
+            kind=kind,
+            level=level,
+            acknowledged=acknowledged,
+            after=decode_cursor(cursor, "escalations") if cursor else None,
+            limit=limit + 1,
+        )
+        page, more = rows[:limit], len(rows) > limit
+        last = page[-1] if more else None
+        return EscalationPage(
+            items=page,
+            next_cursor=encode_cursor("escalations", last.at, last.id) if last else None,
         )

@@ -10,7 +10,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from contracts.api import EventView, HandoverRecord, HandoverSummary, Unit
+from contracts.api import (
+    EscalationView,
+    EventView,
+    HandoverRecord,
+    HandoverSummary,
+    Unit,
+)
 from contracts.common import Actor, ActorRef
 from contracts.person import Identity, masked_identity
 from services.handover.errors import Forbidden, NotFound
@@ -63,9 +69,12 @@ class Repository:
         unit: str | None,
         after: tuple[datetime, str] | None,
         limit: int,
+        due_before: datetime | None = None,
+        breached: bool | None = None,
+        by_due: bool = False,
     ) -> list[ListedRow]:
         rows = await self._fetch(
-            "list_handovers",
+            "list_handovers_by_due" if by_due else "list_handovers",
             visible_units,
             state,
             kind,
@@ -74,6 +83,8 @@ class Repository:
             after[1] if after else None,
             limit,
             executing_org,
+            due_before,
+            breached,
         )
         return [
             ListedRow(
@@ -91,8 +102,10 @@ class Repository:
                     responsible_unit=r["responsible_unit"],
                     created_at=r["created_at"],
                     updated_at=r["updated_at"],
+                    next_due_at=r["next_due_at"],
+                    breached=r["breached"],
                 ),
-                created_at=r["created_at"],
+                created_at=r["next_due_at"] if by_due else r["created_at"],
                 id=str(r["id"]),
             )
             for r in rows
@@ -126,6 +139,62 @@ class Repository:
     async def get_units(self, *, ids: list[str]) -> dict[str, Unit]:
         rows = await self._fetch("get_units", ids)
         return {r["id"]: msgspec.convert(dict(r), Unit) for r in rows}
+
+    async def is_national(self, *, unit: str) -> bool:
+        rows = await self._fetch("get_unit_scope", unit)
+        return bool(rows and rows[0]["national"])
+
+    async def escalation_scope(self, *, escalation_id: str) -> tuple[str, list[str]] | None:
+        """The request an escalation belongs to and the organisations it involves."""
+        rows = await self._fetch("get_escalation", escalation_id)
+        return (str(rows[0]["handover_id"]), list(rows[0]["orgs"])) if rows else None
+
+    async def list_escalations(
+        self,
+        *,
+        org: str | None,
+        region: str | None,
+        unit: str | None,
+        kind: str | None,
+        level: str | None,
+        acknowledged: bool | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[EscalationView]:
+        rows = await self._fetch(
+            "list_escalations",
+            org,
+            region,
+            unit,
+            kind,
+            level,
+            acknowledged,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        )
+        return [
+            EscalationView(
+                id=str(r["id"]),
+                handover_id=str(r["handover_id"]),
+                reference=r["reference"],
+                kind=r["kind"],
+                level=r["level"],
+                subject=r["subject"],
+                legal=r["legal"],
+                at=r["at"],
+                detail=r["detail"],
+                units=list(r["units"]),
+                acknowledged_at=r["acknowledged_at"],
+                acknowledged_by=(
+                    msgspec.json.decode(r["acknowledged_by"], type=ActorRef)
+                    if r["acknowledged_by"]
+                    else None
+                ),
+                note=r["note"],
+            )
+            for r in rows
+        ]
 
     async def caller_unit(self, actor: Actor) -> Unit:
         """The caller's unit from the reference data; a token for an unknown unit is refused."""

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from contracts.deadlines import Clocks
 from contracts.workflow import DEFAULT_TASK_QUEUE
 
 DEV_JWT_SECRET = "development-only-secret-change-me-in-production-0123456789"  # noqa: S105
@@ -39,6 +40,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     db_timeout_seconds: Annotated[float, Meta(gt=0)] = 5.0
     retry_after_seconds: Annotated[int, Meta(ge=1)] = 5
     pg_pool_max: Annotated[int, Meta(ge=1)] = 10
+    # Operational clocks (the legal ones are fixed by the deadline policy).
+    response_deadline_seconds: Annotated[float, Meta(gt=0)] = 7200
+    custody_gap_seconds: Annotated[float, Meta(gt=0)] = 900
+    incident_report_days: Annotated[int, Meta(ge=0)] = 0
+    retention_days: Annotated[int, Meta(ge=1)] = 730
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -49,6 +55,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def embedded_temporal(self) -> bool:
         return self.temporal_address is None
+
+    def clocks(self) -> Clocks:
+        return Clocks(
+            response_seconds=self.response_deadline_seconds,
+            custody_gap_seconds=self.custody_gap_seconds,
+            incident_report_days=self.incident_report_days,
+            retention_days=self.retention_days,
+        )
 
     def with_servers(self, *, database_url: str, temporal_address: str) -> Settings:
         return msgspec.structs.replace(

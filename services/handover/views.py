@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import msgspec
 
 from contracts.api import Handover, HandoverRecord
 from contracts.common import Actor, Org, UnitKind
+from contracts.deadlines import DeadlineView
 from contracts.lifecycle import OVERVIEW, allowed, parties
 from services.handover.errors import FieldError, InvalidInput
 
@@ -26,9 +29,21 @@ def plans_for_agency(actor: Actor, unit_kind: UnitKind | None) -> bool:
     return actor.org == Org.KRIMINALVARDEN and unit_kind == UnitKind.TRANSPORT
 
 
-def representation(record: HandoverRecord, actor: Actor, unit_kind: UnitKind | None) -> Handover:
+def representation(
+    record: HandoverRecord, actor: Actor, unit_kind: UnitKind | None, now: datetime | None = None
+) -> Handover:
+    """The record for this caller: allowed actions, and each deadline's time left."""
+    now = now or datetime.now(UTC)
     actions = allowed(record.situation(), actor, unit_kind)
-    return Handover(**msgspec.structs.asdict(record), allowed_actions=actions)
+    fields = msgspec.structs.asdict(record)
+    fields["deadlines"] = tuple(
+        DeadlineView(
+            **msgspec.structs.asdict(d),
+            remaining_seconds=round((d.due_at - now).total_seconds(), 1) if d.open else None,
+        )
+        for d in record.deadlines
+    )
+    return Handover(**fields, allowed_actions=actions)
 
 
 def etag(version: int) -> str:

@@ -9,6 +9,7 @@ from httpx import AsyncClient as Client
 
 from contracts.common import Org, Role
 from services.handover.settings import Settings
+from tests.flow import fresh_transfer
 from tests.helpers import auth, custody, transfer
 
 

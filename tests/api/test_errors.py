@@ -9,6 +9,7 @@ import httpx
 import jwt
 import pytest
 from httpx import AsyncClient
+from temporalio.worker import Worker
 
 from contracts.common import Org, Role
 from services.handover.embedded import free_port
@@ -187,7 +188,7 @@ async def test_unknown_route_is_404_problem(api: AsyncClient) -> None:
     assert_problem(await api.get("/v2/nothing"), 404, "not-found")
 
 
-async def test_postgres_down_is_503_with_retry_after(settings: Settings) -> None:
+async def test_postgres_down_is_503_with_retry_after(settings: Settings, worker: Worker) -> None:
     down = settings.with_servers(
         database_url=f"postgresql://handover@127.0.0.1:{free_port()}/handover",
         temporal_address=settings.temporal_address or "",

@@ -40,11 +40,11 @@ async def test_transfer_from_police_cell_to_remand_prison(
     assert (await flow.get(p.planner))["allowed_actions"] == ["accept", "defer", "reject"]
 
     await flow.post("accept", examples.ACCEPT, p.planner)
-    problem = (await flow.post("schedule", examples.SCHEDULE, p.planner, expect=409)).json()
+    problem = (await flow.post("schedule", body(examples.SCHEDULE), p.planner, expect=409)).json()
     assert problem["reason"] == "security_assessment_incomplete"
     assert problem["current_state"] == "accepted"
     await flow.assess()
-    await flow.post("schedule", examples.SCHEDULE, p.planner)
+    await flow.post("schedule", body(examples.SCHEDULE), p.planner)
     moved = dict(examples.SCHEDULE, pickup_at=now(3600))
     problem = (await flow.post("schedule", moved, p.planner, expect=400)).json()
     assert problem["errors"][0]["field"] == "$.reason"
@@ -73,7 +73,7 @@ async def test_transfer_from_police_cell_to_remand_prison(
     assert final["handovers"][0]["release"]["property_seals"] == ["SEAL-004411"]
 
     events = await events_of(api, flow)
-    assert [e["type"] for e in events] == [
+    assert [e["type"] for e in events if e["actor"]["unit"] != "system"] == [
         "requested",
         "accepted",
         "security_assessment_recorded",
@@ -85,14 +85,14 @@ async def test_transfer_from_police_cell_to_remand_prison(
         "received",
         "completed",
     ]
-    assert [e["seq"] for e in events] == list(range(1, 11))
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert (
         verify_chain(msgspec.convert([dict(e, handover_id=flow.id) for e in events], list[Event]))
         is None
     )
     assert events[1]["actor"]["unit"] == "kv-nte-stockholm"
     assert all(e["recorded_at"] >= e["occurred_at"][:19] for e in events if e["type"] == "received")
-    assert final["version"] == 10
+    assert final["version"] == len(events)
 
 
 async def test_enforcement_assistance_to_a_care_home(api: AsyncClient, settings: Settings) -> None:
@@ -105,7 +105,7 @@ async def test_enforcement_assistance_to_a_care_home(api: AsyncClient, settings:
     assert created["executing_unit"] == "kv-nte-stockholm"
     await flow.post("accept", examples.ACCEPT, p.planner)
     await flow.assess()
-    await flow.post("schedule", examples.SCHEDULE, p.planner)
+    await flow.post("schedule", body(examples.SCHEDULE), p.planner)
     await flow.post("release", body(examples.RELEASE), p.police)
     await flow.post("receive", body(examples.RECEIVE), p.escort)
     await flow.post("complete", body(examples.COMPLETE), p.escort)
@@ -139,7 +139,7 @@ async def test_apprehension_by_police_from_outside(api: AsyncClient, settings: S
     )
     assert assessed.status_code == 201, assessed.text
     await flow.post(
-        "schedule", dict(examples.SCHEDULE, transport_unit="kv-nte-stockholm"), p.police_supervisor
+        "schedule", body(examples.SCHEDULE, transport_unit="kv-nte-stockholm"), p.police_supervisor
     )
     # Nobody holds the person: the executing police unit picks them up.
     await flow.post("receive", body(examples.RECEIVE, received_from="Sveavägen 1"), p.police)

@@ -81,7 +81,8 @@ MATRIX_SITUATIONS = [
 
 # Who holds the person (releases, completes) and who would receive them next. Outside a
 # pending release nobody is the receiver of a transfer (the police hold the person from the
-# start), so `receive` is refused as "not the receiver" (403), not for the state.
+# start); the next receiver is a party with the right role who is just not the receiver at
+# this moment, so `receive` is refused for the moment (409), not as a permission (403).
 HOLDER = {
     REQUESTED: "police",
     ACCEPTED: "police",
@@ -140,17 +141,17 @@ PENDING = "release_pending"
 DESTINATION = "destination_must_receive"
 
 COLUMNS = list(Action)
-CLOSED = (NO, NO, NO, NO, NO, FORBID, NO, NO, NO)
+CLOSED = (NO, NO, NO, NO, NO, NO, NO, NO, NO)
 # fmt: off
 # Columns: accept, defer, reject, schedule, release, receive, cancel, complete, not-executed.
 MATRIX: dict[str, tuple[str, ...]] = {
-    REQUESTED:           (OK, OK, OK, NO,         NO,      FORBID, OK,      NO,          NO),
-    ACCEPTED:            (NO, NO, NO, INCOMPLETE, NO,      FORBID, OK,      NO,          NO),
-    DEFERRED:            (OK, NO, OK, NO,         NO,      FORBID, OK,      NO,          NO),
+    REQUESTED:           (OK, OK, OK, NO,         NO,      NO,     OK,      NO,          NO),
+    ACCEPTED:            (NO, NO, NO, INCOMPLETE, NO,      NO,     OK,      NO,          NO),
+    DEFERRED:            (OK, NO, OK, NO,         NO,      NO,     OK,      NO,          NO),
     REJECTED:            CLOSED,
-    SCHEDULED:           (NO, NO, NO, OK,         OK,      FORBID, OK,      NO,          OK),
+    SCHEDULED:           (NO, NO, NO, OK,         OK,      NO,     OK,      NO,          OK),
     SCHEDULED_RELEASED:  (NO, NO, NO, STARTED,    PENDING, OK,     PENDING, NO,          PENDING),
-    IN_TRANSIT:          (NO, NO, NO, NO,         OK,      FORBID, NO,      DESTINATION, OK),
+    IN_TRANSIT:          (NO, NO, NO, NO,         OK,      NO,     NO,      DESTINATION, OK),
     IN_TRANSIT_RELEASED: (NO, NO, NO, NO,         PENDING, OK,     NO,      PENDING,     PENDING),
     COMPLETED:           CLOSED,
     CANCELLED:           CLOSED,

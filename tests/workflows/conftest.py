@@ -20,8 +20,10 @@ def _test_server() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One test server per test: workflows left open by another test (its worker gone)
+    would otherwise hold the shared clock back."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=msgspec_data_converter, test_server_existing_path=_test_server()
     )

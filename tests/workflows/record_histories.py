@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -120,7 +120,13 @@ async def transfer_completed(client: Client) -> WorkflowHandle[object, object]:
     await step(handle, "accept", PLANNER, actions.AcceptBody())
     await step(handle, UPDATE_ASSESS, OFFICER, msgspec.convert(examples.ASSESSMENT, AssessmentBody))
     await step(
-        handle, "schedule", PLANNER, msgspec.convert(examples.SCHEDULE, actions.ScheduleBody)
+        handle,
+        "schedule",
+        PLANNER,
+        msgspec.convert(
+            examples.SCHEDULE | {"pickup_at": (_now() + timedelta(hours=1)).isoformat()},
+            actions.ScheduleBody,
+        ),
     )
     release = msgspec.convert(examples.RELEASE, actions.ReleaseBody)
     receive = msgspec.convert(examples.RECEIVE, actions.ReceiveBody)

@@ -2,14 +2,17 @@
 -- whether this projection is the newest, so child tables are rewritten only then.
 INSERT INTO handovers AS h
     (id, reference, kind, state, version, from_unit, to_unit, responsible_unit, parties,
-     created_at, updated_at, doc, requesting_unit, executing_unit, executing_org)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     created_at, updated_at, doc, requesting_unit, executing_unit, executing_org,
+     next_due_at, breached)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (id) DO UPDATE SET
     state = excluded.state,
     version = excluded.version,
     responsible_unit = excluded.responsible_unit,
     parties = excluded.parties,
     updated_at = excluded.updated_at,
-    doc = excluded.doc
+    doc = excluded.doc,
+    next_due_at = excluded.next_due_at,
+    breached = excluded.breached
 WHERE h.version < excluded.version
 RETURNING version

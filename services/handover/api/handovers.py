@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -12,7 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 
 from contracts.api import Handover, HandoverCreate, HandoverPage
-from contracts.common import Actor, Kind, State, UnitId
+from contracts.common import Actor, AwareDatetime, Kind, State, UnitId
 from services.handover.api import examples
 from services.handover.api.docs import BEARER, ETAG, problems
 from services.handover.api.strict import strict_body
@@ -136,8 +136,20 @@ class HandoverController(Controller):
             QueryParameter(max_length=200, description="`next_cursor` of the previous page."),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
+        due_before: Annotated[
+            AwareDatetime | None,
+            QueryParameter(description="Only requests whose next deadline falls before this."),
+        ] = None,
+        breached: Annotated[
+            bool | None,
+            QueryParameter(description="Only requests with (true) or without a breach."),
+        ] = None,
+        sort: Annotated[
+            Literal["created", "next_due"],
+            QueryParameter(description="`next_due`: soonest deadline first (open deadlines only)."),
+        ] = "created",
     ) -> HandoverPage:
-        """List the requests you are a party to, newest first; identity numbers are masked."""
+        """List the requests you are a party to; identity numbers are masked."""
         return await queries.list(
             actor=request.user,
             state=state_filter,
@@ -146,4 +158,7 @@ class HandoverController(Controller):
             cursor=cursor,
             limit=limit,
             request_id=request_id(request),
+            due_before=due_before,
+            breached=breached,
+            sort=sort,
         )

@@ -1,11 +1,14 @@
 -- Newest first; keyset on (created_at, id). Parameters that are null do not filter.
 SELECT id, reference, kind, state, version, requesting_unit, executing_unit, responsible_unit,
-       created_at, updated_at, doc -> 'person' -> 'identity' AS identity
+       created_at, updated_at, next_due_at, breached,
+       doc -> 'person' -> 'identity' AS identity
 FROM handovers
 WHERE ($1::text[] IS NULL OR parties && $1 OR executing_org = $8)
   AND ($2::text IS NULL OR state = $2)
   AND ($3::text IS NULL OR kind = $3)
   AND ($4::text IS NULL OR parties @> ARRAY[$4])
   AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
+  AND ($9::timestamptz IS NULL OR next_due_at < $9)
+  AND ($10::boolean IS NULL OR breached = $10)
 ORDER BY created_at DESC, id DESC
 LIMIT $7

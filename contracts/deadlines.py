@@ -1,0 +1,333 @@
+"""The deadline policy: one versioned table of every clock a request carries.
+
+A request stores the policy version that computed its deadlines. Change a rule by adding a
+new version; running requests keep the version they started with.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from contracts import calendar
+from contracts.common import ActorRef, AwareDatetime, Kind
+
+POLICY_VERSION = 1
+
+
+class DeadlineName(enum.StrEnum):
+    REMAND_TO_REMAND_PRISON = "remand_to_remand_prison"
+    DETENTION_HEARING = "detention_hearing"
+    DETENTION_REQUEST = "detention_request"
+    RESPONSE = "response"
+    LVM_TRANSPORT_START = "lvm_transport_start"
+    UTL_PLACEMENT = "utl_placement"
+    PRISON_PLACE_TARGET = "prison_place_target"
+    PRISON_PLACE_ABSOLUTE = "prison_place_absolute"
+    CUSTODY_GAP = "custody_gap"
+    INCIDENT_REPORT = "incident_report"
+    ERASURE = "erasure"
+
+
+class Start(enum.StrEnum):
+    """The event a deadline runs from."""
+
+    REMAND_DECISION = "remand_decision"
+    APPREHENSION = "apprehension"
+    ARREST_DECISION = "arrest_decision"
+    REQUEST_CREATED = "request_created"
+    PLACEMENT = "placement"
+    INTAKE = "intake"
+    RELEASE = "release"
+    SERIOUS_INCIDENT = "serious_incident"
+    CLOSURE = "closure"
+
+
+class Rule(enum.StrEnum):
+    """How the due time follows from the start."""
+
+    END_OF_DAY = "end_of_day"  # 24:00 local, `amount` days after the start's day
+    NOON_ON_DAY_AFTER = "noon_on_day_after"  # 12:00 local on the `amount`-th day after
+    ELAPSED_HOURS = "elapsed_hours"  # real hours
+    ELAPSED_SECONDS = "elapsed_seconds"  # real seconds (operational, configurable clocks)
+    CALENDAR_DAYS = "calendar_days"  # same local time `amount` days later
+
+
+class Due(msgspec.Struct, frozen=True):
+    rule: Rule
+    amount: float
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    """One deadline of the policy."""
+
+    name: DeadlineName
+    legal: bool
+    basis: str
+    starts_from: Start
+    due: Due
+    # The warning: another rule (e.g. end of the same day), or a fraction of the interval.
+    warn: Due | float
+    kinds: frozenset[Kind] = frozenset(Kind)
+    legal_bases: frozenset[str] | None = None
+    decision_kinds: frozenset[str] | None = None
+    met_by: str
+    configurable: str | None = None
+
+
+POLICY: tuple[Entry, ...] = (
+    Entry(
+        name=DeadlineName.REMAND_TO_REMAND_PRISON,
+        legal=True,
+        basis="RB 24:22 'utan dröjsmål'; JO 3315-2014: same day, the following day at the latest",
+        starts_from=Start.REMAND_DECISION,
+        due=Due(Rule.END_OF_DAY, 1),
+        warn=Due(Rule.END_OF_DAY, 0),
+        kinds=frozenset({Kind.TRANSFER}),
+        decision_kinds=frozenset({"remand_decision"}),
+        met_by="reception by a Kriminalvården unit (the person leaves police custody)",
+    ),
+    Entry(
+        name=DeadlineName.DETENTION_HEARING,
+        legal=True,
+        basis="RB 24:13: detention hearing within 96 hours of the apprehension (for awareness)",
+        starts_from=Start.APPREHENSION,
+        due=Due(Rule.ELAPSED_HOURS, 96),
+        warn=0.75,
+        met_by="the remand decision",
+    ),
+    Entry(
+        name=DeadlineName.DETENTION_REQUEST,
+        legal=True,
+        basis="RB 24:12: detention request by 12:00 on the third day after the arrest decision",
+        starts_from=Start.ARREST_DECISION,
+        due=Due(Rule.NOON_ON_DAY_AFTER, 3),
+        warn=0.75,
+        met_by="the remand decision",
+    ),
+    Entry(
+        name=DeadlineName.RESPONSE,
+        legal=False,
+        basis="Agreement between the agencies: accept, defer or reject within 2 hours",
+        starts_from=Start.REQUEST_CREATED,
+        due=Due(Rule.ELAPSED_SECONDS, 7200),
+        warn=0.75,
+        met_by="accept, defer or reject",
+        configurable="HANDOVER_RESPONSE_DEADLINE_SECONDS",
+    ),
+    Entry(
+        name=DeadlineName.LVM_TRANSPORT_START,
+        legal=True,
+        basis="LVM 45 §, JO 6293-2014: the transport starts by the end of the following day",
+        starts_from=Start.REQUEST_CREATED,
+        due=Due(Rule.END_OF_DAY, 1),
+        warn=Due(Rule.END_OF_DAY, 0),
+        kinds=frozenset({Kind.ENFORCEMENT_ASSISTANCE}),
+        legal_bases=frozenset({"lvm_45"}),
+        met_by="the first reception by the executor (the transport has started)",
+    ),
+    Entry(
+        name=DeadlineName.UTL_PLACEMENT,
+        legal=True,
+        basis="UtlL 10 kap. 19 a §, prop. 2016/17:191: at most 72 hours; never for children",
+        starts_from=Start.PLACEMENT,
+        due=Due(Rule.ELAPSED_HOURS, 72),
+        warn=0.75,
+        kinds=frozenset({Kind.ENFORCEMENT_ASSISTANCE}),
+        legal_bases=frozenset({"utll_10_19a"}),
+        met_by="the person leaving police custody",
+    ),
+    Entry(
+        name=DeadlineName.PRISON_PLACE_TARGET,
+        legal=True,
+        basis="Strafftidslag 10 §: a convicted person waits in a remand prison at most 7 days",
+        starts_from=Start.INTAKE,
+        due=Due(Rule.CALENDAR_DAYS, 7),
+        warn=0.75,
+        kinds=frozenset({Kind.TRANSFER}),
+        decision_kinds=frozenset({"sentence_enforcement"}),
+        met_by="an extension by decision, or the move to a prison (a later request)",
+    ),
+    Entry(
+        name=DeadlineName.PRISON_PLACE_ABSOLUTE,
+        legal=True,
+        basis="Strafftidslag 10 §: 30 days in a remand prison is the absolute limit",
+        starts_from=Start.INTAKE,
+        due=Due(Rule.CALENDAR_DAYS, 30),
+        warn=0.75,
+        kinds=frozenset({Kind.TRANSFER}),
+        decision_kinds=frozenset({"sentence_enforcement"}),
+        met_by="the move to a prison (a later request)",
+    ),
+    Entry(
+        name=DeadlineName.CUSTODY_GAP,
+        legal=False,
+        basis="This system's safety rule: a release must be confirmed by the receiver",
+        starts_from=Start.RELEASE,
+        due=Due(Rule.ELAPSED_SECONDS, 900),
+        warn=0.75,
+        met_by="the receiver's reception",
+        configurable="HANDOVER_CUSTODY_GAP_SECONDS",
+    ),
+    Entry(
+        name=DeadlineName.INCIDENT_REPORT,
+        legal=True,
+        basis="AML 3:3 a: a serious incident is reported to Arbetsmiljöverket the same day",
+        starts_from=Start.SERIOUS_INCIDENT,
+        due=Due(Rule.END_OF_DAY, 0),
+        warn=0.75,
+        met_by="recording the report: POST .../incidents/{number}/report",
+        configurable="HANDOVER_INCIDENT_REPORT_DAYS",
+    ),
+    Entry(
+        name=DeadlineName.ERASURE,
+        legal=True,
+        basis="Förordning 2018:1236: personal data of a closed request is erased after 2 years",
+        starts_from=Start.CLOSURE,
+        due=Due(Rule.CALENDAR_DAYS, 730),
+        warn=0.99,
+        met_by="the erasure itself",
+        configurable="HANDOVER_RETENTION_DAYS",
+    ),
+)
+
+BY_NAME = {entry.name: entry for entry in POLICY}
+
+
+def compute(due: Due, start: datetime) -> datetime:
+    """The instant a rule gives for a start time, in UTC."""
+    match due.rule:
+        case Rule.END_OF_DAY:
+            return calendar.end_of_day(start, int(due.amount))
+        case Rule.NOON_ON_DAY_AFTER:
+            return calendar.noon_on_day_after(start, int(due.amount))
+        case Rule.ELAPSED_HOURS:
+            return calendar.elapsed_hours(start, due.amount)
+        case Rule.ELAPSED_SECONDS:
+            return calendar.elapsed_hours(start, due.amount / 3600)
+        case Rule.CALENDAR_DAYS:
+            return calendar.calendar_days(start, int(due.amount))
+
+
+def warning(entry: Entry, start: datetime, due_at: datetime) -> datetime:
+    if isinstance(entry.warn, Due):
+        return min(compute(entry.warn, start), due_at)
+    return calendar.fraction_between(start, due_at, entry.warn)
+
+
+class DeadlineState(enum.StrEnum):
+    RUNNING = "running"
+    WARNED = "warned"
+    MET = "met"
+    BREACHED = "breached"
+    EXTENDED = "extended"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATES = frozenset({DeadlineState.RUNNING, DeadlineState.WARNED, DeadlineState.EXTENDED})
+
+
+class Extension(msgspec.Struct, frozen=True, kw_only=True):
+    by: ActorRef
+    at: datetime
+    reason: str
+    decision: str
+    old_due_at: datetime
+    new_due_at: datetime
+    text: str | None = None
+
+
+class Deadline(msgspec.Struct, frozen=True, kw_only=True):
+    """One clock on a request; `id` is the name, or name-N for repeating ones."""
+
+    id: str
+    name: DeadlineName
+    legal: bool
+    basis: str
+    starts_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    state: DeadlineState
+    policy_version: int = POLICY_VERSION
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+    met_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    extensions: tuple[Extension, ...] = ()
+
+    @property
+    def open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class Clocks(msgspec.Struct, frozen=True, kw_only=True):
+    """The operational clocks, configurable per deployment and stored with each request."""
+
+    response_seconds: float = 7200
+    custody_gap_seconds: float = 900
+    incident_report_days: int = 0  # 0: the same day
+    retention_days: int = 730
+
+
+class DeadlineView(Deadline, frozen=True, kw_only=True):
+    """A deadline as the API shows it, with the time left when it was read."""
+
+    remaining_seconds: float | None = None
+
+
+class ExtensionReason(enum.StrEnum):
+    COURT_DECISION = "court_decision"
+    PROSECUTOR_DECISION = "prosecutor_decision"
+    AGENCY_DECISION = "agency_decision"
+    REPORT_FILED = "report_filed"
+    OTHER = "other"
+
+
+class ExtendBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Move a deadline by a recorded decision; old and new due times stay in the log."""
+
+    reason: ExtensionReason
+    decision: Annotated[
+        str,
+        Meta(
+            min_length=1, max_length=200, examples=["Stockholms tingsrätt B 12345-26, 2026-11-28"]
+        ),
+    ]
+    new_due_at: AwareDatetime
+    text: Annotated[str, Meta(min_length=1, max_length=4000)] | None = None
+
+
+class EscalationLevel(enum.StrEnum):
+    WARNING = "warning"
+    BREACH = "breach"
+    DEFERRAL = "deferral"
+    INCIDENT = "incident"
+
+
+class Escalation(msgspec.Struct, frozen=True, kw_only=True):
+    """Something coordinators must see; it stays visible until acknowledged."""
+
+    id: str
+    level: EscalationLevel
+    subject: str
+    legal: bool
+    at: datetime
+    detail: str
+    acknowledged_at: datetime | None = None
+    acknowledged_by: ActorRef | None = None
+    note: str | None = None
+
+
+class AcknowledgeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    note: Annotated[str, Meta(min_length=1, max_length=4000)]
+
+
+class ReportBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A serious incident reported to Arbetsmiljöverket."""
+
+    reported_at: AwareDatetime
+    reference: Annotated[str, Meta(min_length=1, max_length=200)]

@@ -1,0 +1,1 @@
+SELECT handover_id, orgs, regions FROM escalations WHERE id = $1

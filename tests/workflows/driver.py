@@ -1,0 +1,112 @@
+"""Drive request workflows directly through a Temporal client (time-skipping tests, recorder)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+
+from contracts.api import HandoverCreate, HandoverRecord, TransferCreate
+from contracts.common import Actor, Org, Role, UnitKind
+from contracts.deadlines import Clocks
+from contracts.workflow import (
+    UPDATE_CREATE,
+    WORKFLOW_NAME,
+    Command,
+    CommandMeta,
+    CreateHandover,
+    HandoverStart,
+    Outcome,
+    workflow_id,
+)
+from services.handover.api import examples
+
+OFFICER = Actor(
+    sub="officer-1", org=Org.POLISEN, unit="pa-kronoberg", roles=(Role.CUSTODY_OFFICER,)
+)
+PLANNER = Actor(
+    sub="planner-1",
+    org=Org.KRIMINALVARDEN,
+    unit="kv-nte-stockholm",
+    roles=(Role.TRANSPORT_PLANNER, Role.ESCORT_OFFICER),
+)
+HAKTE = Actor(
+    sub="reception-1",
+    org=Org.KRIMINALVARDEN,
+    unit="kv-hakte-kronoberg",
+    roles=(Role.RECEPTION_OFFICER,),
+)
+COORDINATOR = Actor(
+    sub="coordinator-1",
+    org=Org.KRIMINALVARDEN,
+    unit="kv-samordning-nationell",
+    roles=(Role.COORDINATOR,),
+)
+KINDS = {
+    OFFICER: UnitKind.POLICE_CUSTODY,
+    PLANNER: UnitKind.TRANSPORT,
+    HAKTE: UnitKind.REMAND_PRISON,
+    COORDINATOR: UnitKind.COORDINATION,
+}
+
+
+def transfer(decided_at: datetime, **changes: Any) -> TransferCreate:
+    body = dict(examples.TRANSFER_CREATE)
+    body["decision"] = dict(body["decision"], decided_at=decided_at.isoformat())
+    body.update(changes)
+    return msgspec.convert(body, TransferCreate)
+
+
+async def create(
+    client: Client,
+    task_queue: str,
+    body: HandoverCreate,
+    *,
+    clocks: Clocks | None = None,
+    destination_kind: UnitKind | None = UnitKind.REMAND_PRISON,
+) -> tuple[WorkflowHandle[Any, Outcome], HandoverRecord]:
+    handover_id = str(uuid.uuid4())
+    start: WithStartWorkflowOperation[Any, Outcome] = WithStartWorkflowOperation(
+        WORKFLOW_NAME,
+        HandoverStart(handover_id=handover_id),
+        id=workflow_id(handover_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        result_type=Outcome,
+    )
+    record: HandoverRecord = await client.execute_update_with_start_workflow(
+        UPDATE_CREATE,
+        CreateHandover(
+            meta=CommandMeta(actor=OFFICER, request_id="test", actor_unit_kind=KINDS[OFFICER]),
+            reference=f"HO-TEST-{handover_id[:6]}",
+            fingerprint=handover_id,
+            body=body,
+            origin_org=Org.POLISEN,
+            destination_kind=destination_kind,
+            clocks=clocks or Clocks(),
+        ),
+        start_workflow_operation=start,
+        result_type=HandoverRecord,
+    )
+    return await start.workflow_handle(), record
+
+
+async def step(
+    handle: WorkflowHandle[Any, Any],
+    name: str,
+    actor: Actor,
+    body: msgspec.Struct,
+    *,
+    target: str | None = None,
+) -> HandoverRecord:
+    command: Command[msgspec.Struct] = Command(
+        meta=CommandMeta(actor=actor, request_id="test", actor_unit_kind=KINDS[actor]),
+        body=body,
+        target=target,
+    )
+    record: HandoverRecord = await handle.execute_update(name, command, result_type=HandoverRecord)
+    return record

@@ -1,0 +1,51 @@
+"""A deadline set by one worker fires on another: timers live in Temporal, not in a process.
+
+Runs on the real dev server with a three-second clock, so a real restart happens in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from temporalio.client import Client
+
+from contracts.api import HandoverRecord
+from contracts.deadlines import Clocks
+from contracts.workflow import QUERY_RECORD
+from tests.workflows.driver import create, transfer
+from workflows.worker import create_worker
+
+
+async def test_a_deadline_fires_after_a_worker_restart(
+    temporal: Client, pool: asyncpg.Pool
+) -> None:
+    queue = f"restart-{uuid.uuid4().hex[:8]}"
+    decided = datetime.now(UTC) - timedelta(minutes=5)
+    async with create_worker(temporal, pool, task_queue=queue):
+        handle, created = await create(
+            temporal, queue, transfer(decided), clocks=Clocks(response_seconds=3)
+        )
+    response = next(d for d in created.deadlines if d.name == "response")
+    # The first worker is gone before the deadline; a second one, with an empty cache,
+    # rebuilds the workflow from its history and fires the timer the first one set.
+    await asyncio.sleep(1)
+    async with create_worker(temporal, pool, task_queue=queue):
+        for _ in range(100):
+            record = await handle.query(QUERY_RECORD, result_type=HandoverRecord)
+            assert record is not None
+            fired = next(d for d in record.deadlines if d.name == "response")
+            if fired.state == "breached":
+                break
+            await asyncio.sleep(0.1)
+    assert fired.state == "breached"
+    async with pool.acquire() as conn:
+        occurred = await conn.fetchval(
+            "SELECT occurred_at FROM handover_events"
+            " WHERE handover_id = $1 AND type = 'deadline_breached'",
+            created.id,
+        )
+    assert occurred == response.due_at
+    await handle.terminate("test done")

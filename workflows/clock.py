@@ -1,0 +1,386 @@
+"""Deadlines of a request: start, meet, cancel, warn, breach, extend. Pure; time is passed in.
+
+The workflow calls `follow` after every change and `due` to find warnings and breaches whose
+instant has come; `next_moment` tells it how long to sleep.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from msgspec.structs import replace
+
+from contracts.api import HandoverRecord
+from contracts.assessment import SERIOUS
+from contracts.calendar import STOCKHOLM, UTC
+from contracts.common import FINAL_STATES, ActorRef, Org, UnitKind
+from contracts.deadlines import (
+    BY_NAME,
+    POLICY_VERSION,
+    Clocks,
+    Deadline,
+    DeadlineName,
+    DeadlineState,
+    Due,
+    Entry,
+    Escalation,
+    EscalationLevel,
+    ExtendBody,
+    Extension,
+    Rule,
+    compute,
+    warning,
+)
+from contracts.person import (
+    Identity,
+    Person,
+    PersonnummerIdentity,
+    SamordningsnummerIdentity,
+    UnknownIdentity,
+)
+from contracts.workflow import EventType
+from workflows.transitions import Change, NewEvent
+
+ESCALATION_NAMESPACE = uuid.UUID("2b0f8c55-61c4-4f8e-9a7e-64a1f0d5c3b1")
+# Deadlines a closed request still carries: the person's legal situation goes on.
+OUTLIVE_CLOSURE = frozenset(
+    {
+        DeadlineName.INCIDENT_REPORT,
+        DeadlineName.PRISON_PLACE_TARGET,
+        DeadlineName.PRISON_PLACE_ABSOLUTE,
+        DeadlineName.ERASURE,
+    }
+)
+NAMELESS = ActorRef(sub="handover-service", org=Org.KRIMINALVARDEN, unit="system")
+
+
+def _entry(name: DeadlineName, clocks: Clocks) -> Entry:
+    """The policy entry with this deployment's operational clocks applied."""
+    entry = BY_NAME[name]
+    match name:
+        case DeadlineName.RESPONSE:
+            return replace(entry, due=Due(Rule.ELAPSED_SECONDS, clocks.response_seconds))
+        case DeadlineName.CUSTODY_GAP:
+            return replace(entry, due=Due(Rule.ELAPSED_SECONDS, clocks.custody_gap_seconds))
+        case DeadlineName.INCIDENT_REPORT:
+            return replace(entry, due=Due(Rule.END_OF_DAY, clocks.incident_report_days))
+        case DeadlineName.ERASURE:
+            return replace(entry, due=Due(Rule.CALENDAR_DAYS, clocks.retention_days))
+    return entry
+
+
+def _new(
+    name: DeadlineName, start: datetime, clocks: Clocks, *, suffix: str = "", due_now: bool = False
+) -> Deadline:
+    entry = _entry(name, clocks)
+    due_at = start.astimezone(UTC) if due_now else compute(entry.due, start)
+    return Deadline(
+        id=f"{name}{suffix}",
+        name=name,
+        legal=entry.legal,
+        basis=entry.basis,
+        starts_at=start,
+        due_at=due_at,
+        warn_at=warning(entry, start, due_at),
+        state=DeadlineState.RUNNING,
+        policy_version=POLICY_VERSION,
+    )
+
+
+def _applies(entry: Entry, record: HandoverRecord) -> bool:
+    if record.kind not in entry.kinds:
+        return False
+    basis = record.assistance.legal_basis if record.assistance else None
+    if entry.legal_bases is not None and basis not in entry.legal_bases:
+        return False
+    return entry.decision_kinds is None or record.decision.kind in entry.decision_kinds
+
+
+def birth_date(identity: Identity) -> date | None:
+    match identity:
+        case PersonnummerIdentity(number=number) | SamordningsnummerIdentity(number=number):
+            day = int(number[6:8])
+            day = day - 60 if day > 60 else day
+            try:
+                return date(int(number[:4]), int(number[4:6]), day)
+            except ValueError:
+                return None
+    return None
+
+
+def is_child(identity: Identity, at: datetime) -> bool:
+    born = birth_date(identity)
+    if born is None:
+        return False
+    today = at.astimezone(STOCKHOLM).date()  # birthdays begin at midnight in Sweden
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age < 18
+
+
+def start(record: HandoverRecord, clocks: Clocks, now: datetime) -> HandoverRecord:
+    """The deadlines a new request carries from the start."""
+    found: list[Deadline] = []
+    decision = record.decision
+    for name in (DeadlineName.REMAND_TO_REMAND_PRISON, DeadlineName.LVM_TRANSPORT_START):
+        if _applies(BY_NAME[name], record):
+            begins = decision.decided_at if name == DeadlineName.REMAND_TO_REMAND_PRISON else now
+            found.append(_new(name, begins, clocks))
+    found.append(_new(DeadlineName.RESPONSE, now, clocks))
+    if _applies(BY_NAME[DeadlineName.UTL_PLACEMENT], record):
+        placed = record.placed_at or now
+        # Children are never to be placed in police custody: the clock is out at once.
+        child = is_child(record.person.identity, placed)
+        found.append(_new(DeadlineName.UTL_PLACEMENT, placed, clocks, due_now=child))
+    remanded = decision.kind == "remand_decision"
+    awareness: list[tuple[DeadlineName, datetime | None]] = [
+        (DeadlineName.DETENTION_HEARING, record.apprehended_at),
+        (DeadlineName.DETENTION_REQUEST, record.arrested_at),
+    ]
+    for name, started in awareness:
+        if started is None:
+            continue
+        clock = _new(name, started, clocks)
+        if remanded and decision.decided_at <= clock.due_at:
+            clock = replace(clock, state=DeadlineState.MET, met_at=decision.decided_at)
+        found.append(clock)
+    return replace(record, deadlines=tuple(found), policy_version=POLICY_VERSION, clocks=clocks)
+
+
+def _set(record: HandoverRecord, deadline: Deadline) -> HandoverRecord:
+    return replace(
+        record,
+        deadlines=tuple(deadline if d.id == deadline.id else d for d in record.deadlines),
+    )
+
+
+def _meet(
+    record: HandoverRecord, names: set[DeadlineName], at: datetime, suffix: str = ""
+) -> HandoverRecord:
+    for deadline in record.deadlines:
+        if deadline.name in names and deadline.id.endswith(suffix) and deadline.met_at is None:
+            if deadline.state == DeadlineState.CANCELLED:
+                continue
+            state = DeadlineState.BREACHED if deadline.breached_at else DeadlineState.MET
+            record = _set(record, replace(deadline, state=state, met_at=at))
+    return record
+
+
+def escalate(
+    record: HandoverRecord,
+    level: EscalationLevel,
+    subject: str,
+    legal: bool,
+    detail: str,
+    at: datetime,
+) -> tuple[HandoverRecord, Escalation]:
+    number = len(record.escalations) + 1
+    escalation = Escalation(
+        id=str(uuid.uuid5(ESCALATION_NAMESPACE, f"{record.id}/{number}")),
+        level=level,
+        subject=subject,
+        legal=legal,
+        at=at,
+        detail=detail,
+    )
+    return replace(record, escalations=(*record.escalations, escalation)), escalation
+
+
+def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetime) -> Change:
+    """Meet, cancel and start deadlines after a lifecycle change; raise escalations it needs."""
+    record = change.record
+    if record.policy_version is None:  # created before deadlines existed
+        return change
+    clocks = record.clocks or Clocks()
+    events = list(change.events)
+    for event in change.events:
+        match event.type:
+            case EventType.ACCEPTED | EventType.DEFERRED | EventType.REJECTED:
+                record = _meet(record, {DeadlineName.RESPONSE}, event.occurred_at)
+            case EventType.RELEASED:
+                step = event.data["step"]
+                gap = _new(DeadlineName.CUSTODY_GAP, event.occurred_at, clocks, suffix=f"-{step}")
+                record = replace(record, deadlines=(*record.deadlines, gap))
+            case EventType.RECEIVED:
+                step = event.data["step"]
+                record = _meet(record, {DeadlineName.CUSTODY_GAP}, event.occurred_at, f"-{step}")
+                record = _meet(record, {DeadlineName.LVM_TRANSPORT_START}, event.occurred_at)
+                if actor.org != Org.POLISEN:
+                    record = _meet(
+                        record,
+                        {DeadlineName.REMAND_TO_REMAND_PRISON, DeadlineName.UTL_PLACEMENT},
+                        event.occurred_at,
+                    )
+                if (
+                    record.to_unit == event.data.get("unit")
+                    and record.destination_kind == UnitKind.REMAND_PRISON
+                    and _applies(BY_NAME[DeadlineName.PRISON_PLACE_TARGET], record)
+                ):
+                    record = replace(
+                        record,
+                        deadlines=(
+                            *record.deadlines,
+                            _new(DeadlineName.PRISON_PLACE_TARGET, event.occurred_at, clocks),
+                            _new(DeadlineName.PRISON_PLACE_ABSOLUTE, event.occurred_at, clocks),
+                        ),
+                    )
+            case EventType.INCIDENT_RECORDED if event.data["severity"] in SERIOUS:
+                number = event.data["number"]
+                report = _new(
+                    DeadlineName.INCIDENT_REPORT, event.occurred_at, clocks, suffix=f"-{number}"
+                )
+                record = replace(record, deadlines=(*record.deadlines, report))
+                record, escalation = escalate(
+                    record,
+                    EscalationLevel.INCIDENT,
+                    f"incident-{number}",
+                    True,
+                    f"Serious incident ({event.data['kind']}) recorded by {actor.unit}.",
+                    now,
+                )
+                event_data = dict(event.data, escalation=escalation.id)
+                events = [
+                    NewEvent(e.type, e.occurred_at, event_data) if e is event else e for e in events
+                ]
+            case EventType.INCIDENT_REPORTED:
+                number = event.data["number"]
+                record = _meet(
+                    record, {DeadlineName.INCIDENT_REPORT}, event.occurred_at, f"-{number}"
+                )
+        if event.type == EventType.DEFERRED:
+            record, escalation = escalate(
+                record,
+                EscalationLevel.DEFERRAL,
+                "deferral",
+                True,
+                f"Deferred by {actor.unit} ({event.data.get('reason')}); the legal clock runs on.",
+                now,
+            )
+            events = [
+                NewEvent(e.type, e.occurred_at, dict(e.data, escalation=escalation.id))
+                if e is event
+                else e
+                for e in events
+            ]
+    if before.state not in FINAL_STATES and record.state in FINAL_STATES:
+        record = _close(record, clocks, now)
+    return Change(record, events)
+
+
+def _close(record: HandoverRecord, clocks: Clocks, now: datetime) -> HandoverRecord:
+    kept = []
+    for deadline in record.deadlines:
+        if deadline.open and deadline.name not in OUTLIVE_CLOSURE:
+            deadline = replace(deadline, state=DeadlineState.CANCELLED, cancelled_at=now)
+        kept.append(deadline)
+    return replace(record, deadlines=(*kept, _new(DeadlineName.ERASURE, now, clocks)))
+
+
+def due(record: HandoverRecord, now: datetime) -> list[tuple[Deadline, str]]:
+    """Warnings and breaches whose instant has come, in time order."""
+    found: list[tuple[datetime, Deadline, str]] = []
+    for deadline in record.deadlines:
+        if not deadline.open:
+            continue
+        if deadline.due_at <= now:
+            found.append((deadline.due_at, deadline, "breach"))
+        elif deadline.warned_at is None and deadline.warn_at <= now:
+            found.append((deadline.warn_at, deadline, "warn"))
+    found.sort(key=lambda item: (item[0], item[1].id))
+    return [(deadline, what) for _, deadline, what in found]
+
+
+def next_moment(record: HandoverRecord) -> datetime | None:
+    moments = [
+        d.due_at if d.warned_at is not None else min(d.warn_at, d.due_at)
+        for d in record.deadlines
+        if d.open
+    ]
+    return min(moments) if moments else None
+
+
+def fire(record: HandoverRecord, deadline: Deadline, what: str, now: datetime) -> Change:
+    """Warn or breach one deadline; breaches (and legal warnings) escalate."""
+    data: dict[str, Any] = {
+        "deadline": deadline.id,
+        "name": deadline.name,
+        "legal": deadline.legal,
+        "due_at": deadline.due_at.isoformat(),
+    }
+    if what == "warn":
+        updated = replace(deadline, state=DeadlineState.WARNED, warned_at=now)
+        record = _set(record, updated)
+        event = EventType.DEADLINE_WARNED
+        at = deadline.warn_at
+        level = EscalationLevel.WARNING if deadline.legal else None
+    else:
+        updated = replace(
+            deadline,
+            state=DeadlineState.BREACHED,
+            breached_at=now,
+            warned_at=deadline.warned_at or now,
+        )
+        record = _set(record, updated)
+        event = EventType.DEADLINE_BREACHED
+        at = deadline.due_at
+        level = EscalationLevel.BREACH
+    if deadline.name == DeadlineName.ERASURE:
+        return erase(record, updated, now)
+    if level is not None:
+        record, escalation = escalate(
+            record,
+            level,
+            deadline.id,
+            deadline.legal,
+            f"{deadline.name} {'is due soon' if what == 'warn' else 'was breached'}: "
+            f"due {deadline.due_at.isoformat()}.",
+            now,
+        )
+        data["escalation"] = escalation.id
+    return Change(record, [NewEvent(event, at, data)])
+
+
+def erase(record: HandoverRecord, deadline: Deadline, now: datetime) -> Change:
+    """Erase the person's data; the non-personal facts stay for statistics."""
+    erased = Person(identity=UnknownIdentity(description="erased after the retention time"))
+    record = _set(record, replace(deadline, state=DeadlineState.MET, met_at=now, breached_at=None))
+    record = replace(record, person=erased, notes=None, erased_at=now)
+    return Change(record, [NewEvent(EventType.PERSONAL_DATA_ERASED, now, {"policy": "retention"})])
+
+
+def extend(
+    record: HandoverRecord, deadline_id: str, body: ExtendBody, actor: ActorRef, now: datetime
+) -> Change:
+    deadline = next(d for d in record.deadlines if d.id == deadline_id)
+    extension = Extension(
+        by=actor,
+        at=now,
+        reason=body.reason,
+        decision=body.decision,
+        old_due_at=deadline.due_at,
+        new_due_at=body.new_due_at.astimezone(UTC),
+        text=body.text,
+    )
+    span = deadline.due_at - deadline.starts_at
+    lead = deadline.due_at - deadline.warn_at
+    new_due = body.new_due_at.astimezone(UTC)
+    warn_at = new_due - (lead if span > timedelta(0) else timedelta(0))
+    updated = replace(
+        deadline,
+        state=DeadlineState.EXTENDED,
+        due_at=body.new_due_at.astimezone(UTC),
+        warn_at=max(warn_at, now),
+        warned_at=None,
+        extensions=(*deadline.extensions, extension),
+    )
+    data = {
+        "deadline": deadline.id,
+        "old_due_at": deadline.due_at.isoformat(),
+        "new_due_at": new_due.isoformat(),
+        "reason": body.reason,
+        "decision": body.decision,
+        "text": body.text,
+        "was": deadline.state,
+    }
+    return Change(_set(record, updated), [NewEvent(EventType.DEADLINE_EXTENDED, now, data)])

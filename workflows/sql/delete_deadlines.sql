@@ -1,0 +1,1 @@
+DELETE FROM deadlines WHERE handover_id = $1
