@@ -49,11 +49,8 @@ async def test_event_and_audit_trail_are_written(
     api: Client, settings: Settings, pool: asyncpg.Pool
 ) -> None:
     headers = custody(settings)
-    created = (await api.post("/v1/handovers", json=transfer(), headers=headers)).json()
-    await api.get(
-        f"/v1/handovers/{created['id']}",
-        headers=headers,
-    )
+    created = (await api.post("/v1/handovers", json=fresh_transfer(), headers=headers)).json()
+    await api.get(f"/v1/handovers/{created['id']}", headers=headers)
     async with pool.acquire() as conn:
         events = await conn.fetch(
             "SELECT seq, type, actor, prev_hash, hash FROM handover_events WHERE handover_id = $1",
