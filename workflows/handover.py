@@ -73,12 +73,23 @@ PROJECTION_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
 )
-# Events that place a request in time; assessments and incidents do not move that clock.
-LIFECYCLE_EVENTS = frozenset(EventType) - {
-    EventType.SECURITY_ASSESSMENT_RECORDED,
-    EventType.SECURITY_ASSESSMENT_AMENDED,
-    EventType.INCIDENT_RECORDED,
-}
+# The events a field time may not precede; assessments, incidents, deadline warnings and
+# acknowledgements happen beside the lifecycle and do not move that clock.
+LIFECYCLE_EVENTS = frozenset(
+    {
+        EventType.REQUESTED,
+        EventType.ACCEPTED,
+        EventType.DEFERRED,
+        EventType.REJECTED,
+        EventType.SCHEDULED,
+        EventType.RESCHEDULED,
+        EventType.RELEASED,
+        EventType.RECEIVED,
+        EventType.COMPLETED,
+        EventType.CANCELLED,
+        EventType.NOT_EXECUTED,
+    }
+)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
