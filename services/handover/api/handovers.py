@@ -12,10 +12,10 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 
 from contracts.api import Handover, HandoverCreate, HandoverPage
-from contracts.common import Actor, AwareDatetime, Kind, State, UnitId
+from contracts.common import Actor, Kind, State, UnitId
 from services.handover.api import examples
 from services.handover.api.docs import BEARER, ETAG, problems
-from services.handover.api.strict import strict_body
+from services.handover.api.strict import parse_instant, strict_body
 from services.handover.handovers import HandoverService
 from services.handover.queries import HandoverQueries
 from services.handover.views import etag, representation
@@ -137,8 +137,12 @@ class HandoverController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
         due_before: Annotated[
-            AwareDatetime | None,
-            QueryParameter(description="Only requests whose next deadline falls before this."),
+            str | None,
+            QueryParameter(
+                description="RFC 3339 with offset: only requests whose next deadline falls before.",
+                format="date-time",
+                max_length=40,
+            ),
         ] = None,
         breached: Annotated[
             bool | None,
@@ -158,7 +162,7 @@ class HandoverController(Controller):
             cursor=cursor,
             limit=limit,
             request_id=request_id(request),
-            due_before=due_before,
+            due_before=None if due_before is None else parse_instant(due_before, "due_before"),
             breached=breached,
             sort=sort,
         )

@@ -6,6 +6,7 @@ who mistypes `?stat=requested` must not silently get every request either.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from litestar import Request
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import QueryParameter
 
+from contracts.common import AwareDatetime
 from services.handover.errors import FieldError, InvalidInput, field_error
 
 T = TypeVar("T")
@@ -26,6 +28,17 @@ async def strict_body(request: Request[Any, Any, Any], type_: type[T]) -> T:
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         error = field_error(str(exc))
         raise InvalidInput(f"{error.field}: {error.message}", errors=[error]) from exc
+
+
+def parse_instant(value: str, name: str) -> datetime:
+    """A query parameter that must be an RFC 3339 timestamp with offset (not a number)."""
+    try:
+        return msgspec.convert(value, AwareDatetime)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(
+            f"{name}: expected an RFC 3339 timestamp with offset",
+            errors=[FieldError(name, "expected an RFC 3339 timestamp with offset")],
+        ) from exc
 
 
 @cache
