@@ -117,7 +117,7 @@ class HandoverService:
             kind=record.kind,
             unit=actor.unit,
         )
-        return representation(record, actor, unit.kind)
+        return representation(record, actor, unit.kind, now=record.updated_at)
 
     async def _check_create(
         self, actor: Actor, body: HandoverCreate

@@ -32,7 +32,12 @@ def plans_for_agency(actor: Actor, unit_kind: UnitKind | None) -> bool:
 def representation(
     record: HandoverRecord, actor: Actor, unit_kind: UnitKind | None, now: datetime | None = None
 ) -> Handover:
-    """The record for this caller: allowed actions, and each deadline's time left."""
+    """The record for this caller: allowed actions, and each deadline's time left.
+
+    The answer to a change gives the time left as of that change (`record.updated_at`), so a
+    replay with the same Idempotency-Key is the original response, byte for byte; reads give
+    it as of now.
+    """
     now = now or datetime.now(UTC)
     actions = allowed(record.situation(), actor, unit_kind)
     fields = msgspec.structs.asdict(record)

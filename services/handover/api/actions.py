@@ -95,7 +95,7 @@ def action_handler(
         )
         unit = await handovers.actor_unit(request.user)
         return Response(
-            representation(record, request.user, unit.kind),
+            representation(record, request.user, unit.kind, now=record.updated_at),
             headers={"ETag": etag(record.version)},
         )
 

@@ -76,7 +76,8 @@ class DeadlineController(Controller):
         )
         unit = await handovers.actor_unit(request.user)
         return Response(
-            representation(record, request.user, unit.kind), headers={"ETag": etag(record.version)}
+            representation(record, request.user, unit.kind, now=record.updated_at),
+            headers={"ETag": etag(record.version)},
         )
 
     @post(
