@@ -30,6 +30,7 @@ from services.handover.auth import issue_token
 from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 from services.handover.migrate import migrate
 from services.handover.settings import Settings, load_settings
+from workflows.codec import new_key
 from workflows.worker import create_worker
 
 RESULTS = Path(__file__).with_name("results")
@@ -157,7 +158,7 @@ async def run(quick: bool) -> dict[str, Any]:
         EmbeddedPostgres(scratch / "pg", free_port()) as pg,
         EmbeddedTemporal(port=free_port(), db_file=scratch / "temporal.db") as temporal,
     ):
-        settings = load_settings({}).with_servers(
+        settings = load_settings({"HANDOVER_PAYLOAD_KEY": new_key()}).with_servers(
             database_url=pg.url, temporal_address=temporal.address
         )
         migrate(pg.url, settings.migrations_dir)

@@ -45,7 +45,9 @@ def calendar_days(at: datetime, days: int) -> datetime:
     """The same local wall-clock time `days` days later (a day can be 23 or 25 hours)."""
     local = at.astimezone(STOCKHOLM)
     day = local.date() + timedelta(days=days)
-    later = datetime.combine(day, local.time(), tzinfo=STOCKHOLM)
+    # fold=0: a result in the repeated autumn hour is its first occurrence, however the input
+    # was written (an input's own fold would otherwise leak into the answer).
+    later = datetime.combine(day, local.time().replace(fold=0), tzinfo=STOCKHOLM)
     return later.astimezone(UTC)
 
 

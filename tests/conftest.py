@@ -23,6 +23,7 @@ from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal, free_
 from services.handover.logs import configure_logging
 from services.handover.migrate import migrate
 from services.handover.settings import Settings, load_settings
+from workflows.codec import new_key
 from workflows.worker import create_worker
 
 
@@ -68,6 +69,7 @@ def settings(postgres_url: str, temporal_address: str) -> Settings:
     env["HANDOVER_TASK_QUEUE"] = f"test-{uuid.uuid4().hex[:8]}"
     env["HANDOVER_UPDATE_TIMEOUT_SECONDS"] = "10"
     env["HANDOVER_LOG_FORMAT"] = "console"
+    env["HANDOVER_PAYLOAD_KEY"] = new_key()
     settings = load_settings(env)
     configure_logging(settings)
     return settings

@@ -15,6 +15,7 @@ from temporalio.converter import (
     DataConverter,
     EncodingPayloadConverter,
     JSONProtoPayloadConverter,
+    PayloadCodec,
 )
 
 _ENCODING = b"json/plain"
@@ -57,3 +58,8 @@ class MsgspecPayloadConverter(CompositePayloadConverter):
 msgspec_data_converter = dataclasses.replace(
     DataConverter.default, payload_converter_class=MsgspecPayloadConverter
 )
+
+
+def data_converter(codec: PayloadCodec | None) -> DataConverter:
+    """msgspec payloads, encrypted by `codec` when one is given (always, outside tests)."""
+    return dataclasses.replace(msgspec_data_converter, payload_codec=codec)

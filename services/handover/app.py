@@ -29,7 +29,7 @@ from services.handover.middleware import request_context
 from services.handover.queries import HandoverQueries
 from services.handover.repository import Repository
 from services.handover.settings import Settings
-from workflows.converter import msgspec_data_converter
+from workflows.converter import data_converter
 
 API_VERSION = "1.0.0"
 MAX_BODY_BYTES = 256 * 1024
@@ -49,7 +49,7 @@ async def connect_temporal(settings: Settings, *, lazy: bool = False) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=msgspec_data_converter,
+        data_converter=data_converter(settings.payload_codec()),
         lazy=lazy,
     )
 

@@ -62,6 +62,11 @@ def _require_servers(settings: Settings) -> None:
     ]
     if missing:
         raise SystemExit(f"set {' and '.join(missing)} (or use `handover dev`)")
+    if settings.payload_key is None:
+        raise SystemExit(
+            "set HANDOVER_PAYLOAD_KEY (base64 of 32 bytes; `handover keygen` prints one): "
+            "it encrypts the personal data Temporal stores"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     token.add_argument("--sub", default=None, help="subject (default: dev-<unit>)")
     token.add_argument("--hours", type=float, default=8.0, help="lifetime, at most 10")
+    sub.add_parser("keygen", help="print a new HANDOVER_PAYLOAD_KEY")
     openapi = sub.add_parser("openapi", help="write contracts/openapi.json")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     args = parser.parse_args(argv)
@@ -103,6 +109,10 @@ def main(argv: list[str] | None = None) -> None:
                     lifetime=timedelta(hours=args.hours),
                 )
             )
+        case "keygen":
+            from workflows.codec import new_key
+
+            print(new_key())
         case "openapi":
             args.output.write_text(openapi_document(settings))
             print(f"wrote {args.output}")

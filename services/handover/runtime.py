@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import msgspec
 import structlog
 import uvicorn
 
@@ -16,6 +17,7 @@ from services.handover.app import connect_temporal, create_app, create_pool
 from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal
 from services.handover.migrate import migrate
 from services.handover.settings import Settings
+from workflows.codec import new_key
 from workflows.worker import create_worker
 
 log = structlog.get_logger(__name__)
@@ -87,6 +89,9 @@ async def run_dev(settings: Settings, announce: Callable[[Settings], None]) -> N
     stop = _stop_event()
     dev_dir = Path(settings.dev_dir)
     await asyncio.to_thread(dev_dir.mkdir, parents=True, exist_ok=True)
+    if settings.payload_key is None:
+        key = await asyncio.to_thread(_dev_payload_key, dev_dir / "payload.key")
+        settings = msgspec.structs.replace(settings, payload_key=key)
     cleanups: list[Callable[[], None]] = []
     try:
         database_url = settings.database_url
@@ -118,6 +123,14 @@ async def run_dev(settings: Settings, announce: Callable[[Settings], None]) -> N
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(cleanup)
         log.info("dev.stopped")
+
+
+def _dev_payload_key(path: Path) -> str:
+    """The development payload key, made once and kept with the data it protects."""
+    if not path.exists():
+        path.write_text(new_key() + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def exit_now(code: int) -> None:

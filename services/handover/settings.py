@@ -12,6 +12,7 @@ from msgspec import Meta
 
 from contracts.deadlines import Clocks
 from contracts.workflow import DEFAULT_TASK_QUEUE
+from workflows.codec import EncryptionCodec, PayloadKeyError, parse_key
 
 DEV_JWT_SECRET = "development-only-secret-change-me-in-production-0123456789"  # noqa: S105
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +34,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     temporal_ui_port: Port = 8233
     dev_dir: str = str(ROOT / ".dev")
     migrations_dir: str = str(ROOT / "infra" / "migrations")
+    # base64 of 32 bytes: encrypts every Temporal payload (personal data). `handover dev`
+    # keeps one in .dev/payload.key; `handover api` and `worker` refuse to start without it.
+    payload_key: str | None = None
+    payload_old_keys: str = ""  # comma-separated keys that still decrypt (rotation)
     jwt_secret: Annotated[str, Meta(min_length=32)] = DEV_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_max_lifetime_hours: Annotated[float, Meta(gt=0, le=10)] = 10
@@ -55,6 +60,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def embedded_temporal(self) -> bool:
         return self.temporal_address is None
+
+    def payload_codec(self) -> EncryptionCodec | None:
+        if self.payload_key is None:
+            return None
+        old = [parse_key(k.strip()) for k in self.payload_old_keys.split(",") if k.strip()]
+        return EncryptionCodec(parse_key(self.payload_key), old)
 
     def clocks(self) -> Clocks:
         return Clocks(
@@ -82,6 +93,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if (value := env.get(name)) not in (None, ""):
             raw[field.name] = value
     try:
-        return msgspec.convert(raw, Settings, strict=False)
-    except msgspec.ValidationError as exc:
+        settings = msgspec.convert(raw, Settings, strict=False)
+        settings.payload_codec()  # a bad key fails here, at start, not at the first request
+    except (msgspec.ValidationError, PayloadKeyError) as exc:
         raise SystemExit(f"invalid setting: {exc}") from exc
+    return settings

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import asyncpg
 from httpx import AsyncClient as Client
 
 from contracts.common import Org, Role
+from services.handover.cli import OPENAPI_PATH
 from services.handover.settings import Settings
 from tests.flow import fresh_transfer
 from tests.helpers import auth, custody, transfer
@@ -22,7 +24,7 @@ def without_time_left(handover: dict[str, Any]) -> dict[str, Any]:
 
 async def test_create_then_read_back(api: Client, settings: Settings) -> None:
     headers = custody(settings)
-    created = await api.post("/v1/handovers", json=transfer(), headers=headers)
+    created = await api.post("/v1/handovers", json=fresh_transfer(), headers=headers)
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["state"] == "requested"
@@ -41,6 +43,20 @@ async def test_create_then_read_back(api: Client, settings: Settings) -> None:
     for d in fetched.json()["deadlines"]:
         if d["remaining_seconds"] is not None:
             assert 0 < d["remaining_seconds"] <= then[d["id"]]
+
+
+async def test_the_documented_example_is_accepted(api: Client, settings: Settings) -> None:
+    """The example body of contracts/openapi.json, posted as it stands, then read back."""
+    document = json.loads(OPENAPI_PATH.read_text())
+    body = document["paths"]["/v1/handovers"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]["examples"][0]
+    created = await api.post("/v1/handovers", json=body, headers=custody(settings))
+    assert created.status_code == 201, created.text
+    fetched = (await api.get(created.headers["location"], headers=custody(settings))).json()
+    assert fetched["state"] == "requested"
+    assert fetched["id"] == created.json()["id"]
+    assert fetched["person"] == body["person"]
 
 
 async def test_receiving_unit_sees_it_and_others_do_not(api: Client, settings: Settings) -> None:

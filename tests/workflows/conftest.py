@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from workflows.converter import msgspec_data_converter
+from workflows.codec import EncryptionCodec, new_key, parse_key
+from workflows.converter import data_converter
 
 
 def _test_server() -> str:
@@ -25,7 +26,8 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     """One test server per test: workflows left open by another test (its worker gone)
     would otherwise hold the shared clock back."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=msgspec_data_converter, test_server_existing_path=_test_server()
+        data_converter=data_converter(EncryptionCodec(parse_key(new_key()))),
+        test_server_existing_path=_test_server(),
     )
     yield env
     await env.shutdown()

@@ -13,7 +13,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from workflows.converter import msgspec_data_converter
+from workflows.codec import EncryptionCodec, new_key, parse_key
+from workflows.converter import data_converter
 from workflows.handover import HandoverWorkflow
 from workflows.worker import PASSTHROUGH
 
@@ -28,7 +29,8 @@ def test_there_are_histories() -> None:
 async def test_history_replays(path: Path) -> None:
     replayer = Replayer(
         workflows=[HandoverWorkflow],
-        data_converter=msgspec_data_converter,
+        # Histories recorded before encryption pass through the codec unchanged.
+        data_converter=data_converter(EncryptionCodec(parse_key(new_key()))),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),
