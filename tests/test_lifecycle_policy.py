@@ -385,22 +385,13 @@ def show(outcome: Outcome) -> str:
     return "allowed" if outcome is None else f"{outcome[0]} {outcome[1]}"
 
 
-# Cases where the implementation disagrees with the domain and we believe the product is
-# wrong: (scenario key, action, unit) -> reason. Each is xfail(strict=True).
-PRODUCT_BUGS: dict[tuple[str, Action, str], str] = {}
-
-
 def _cases() -> list[object]:
     cases: list[object] = []
     for scenario in SCENARIOS:
         for action in Action:
             for unit in UNITS:
-                bug = PRODUCT_BUGS.get((scenario.key, action, unit))
-                marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
                 cases.append(
-                    pytest.param(
-                        scenario, action, unit, id=f"{scenario.key}:{action}:{unit}", marks=marks
-                    )
+                    pytest.param(scenario, action, unit, id=f"{scenario.key}:{action}:{unit}")
                 )
     return cases
 
