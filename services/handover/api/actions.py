@@ -19,7 +19,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 
 from contracts import actions as bodies
-from contracts.api import EventView, Handover
+from contracts.api import EventView, Handover, HandoverRecord
 from contracts.assessment import AssessmentBody, AssessmentHistory, Incident, IncidentBody
 from contracts.common import Actor
 from contracts.lifecycle import Action
@@ -59,15 +59,17 @@ def _operation_id(action: Action) -> str:
     return words[0] + "".join(w.title() for w in words[1:]) + "Handover"
 
 
-async def _change(
+async def change(
     request: Request[Actor, Any, Any],
     handovers: HandoverService,
-    handover_id: UUID,
+    handover_id: UUID | str,
     name: str,
     body_type: type[msgspec.Struct],
     if_match: str | None,
     idempotency_key: str | None,
-) -> Any:
+    target: str | None = None,
+) -> HandoverRecord:
+    """One update to a request: strict body, If-Match, Idempotency-Key, the record after."""
     return await handovers.act(
         actor=request.user,
         handover_id=str(handover_id),
@@ -76,6 +78,7 @@ async def _change(
         expected_version=parse_if_match(if_match),
         idempotency_key=idempotency_key,
         request_id=request_id(request),
+        target=target,
     )
 
 
@@ -90,7 +93,7 @@ def action_handler(
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Handover]:
-        record = await _change(
+        record = await change(
             request, handovers, handover_id, str(action), body_type, if_match, idempotency_key
         )
         unit = await handovers.actor_unit(request.user)
@@ -130,7 +133,7 @@ async def post_assessment(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[AssessmentHistory]:
     """Record a new version of the security assessment (requesting unit's custody staff)."""
-    record = await _change(
+    record = await change(
         request, handovers, handover_id, UPDATE_ASSESS, AssessmentBody, if_match, idempotency_key
     )
     versions = record.security_assessments
@@ -185,7 +188,7 @@ async def post_incident(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[Incident]:
     """Record an incident (either party, any time, also after the request closed)."""
-    record = await _change(
+    record = await change(
         request, handovers, handover_id, UPDATE_INCIDENT, IncidentBody, if_match, idempotency_key
     )
     incident = record.incidents[-1]

@@ -19,13 +19,13 @@ from contracts.deadlines import (
     ReportBody,
 )
 from contracts.workflow import UPDATE_ACKNOWLEDGE, UPDATE_EXTEND, UPDATE_REPORT
+from services.handover.api.actions import change
 from services.handover.api.docs import BEARER, ETAG, problems
-from services.handover.api.handovers import MAX_LIMIT, IdempotencyKey, IfMatch, request_id
-from services.handover.api.strict import strict_body
+from services.handover.api.handovers import MAX_LIMIT, IdempotencyKey, IfMatch
 from services.handover.errors import NotFound
 from services.handover.handovers import HandoverService
 from services.handover.queries import HandoverQueries
-from services.handover.views import etag, parse_if_match, representation
+from services.handover.views import etag, representation
 
 CHANGE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 422, 503)
 EXTEND_EXAMPLE = {
@@ -64,14 +64,14 @@ class DeadlineController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Handover]:
         """Move a deadline by a recorded decision (coordinators, custody supervisors)."""
-        record = await handovers.act(
-            actor=request.user,
-            handover_id=str(handover_id),
-            name=UPDATE_EXTEND,
-            body=await strict_body(request, ExtendBody),
-            expected_version=parse_if_match(if_match),
-            idempotency_key=idempotency_key,
-            request_id=request_id(request),
+        record = await change(
+            request,
+            handovers,
+            handover_id,
+            UPDATE_EXTEND,
+            ExtendBody,
+            if_match,
+            idempotency_key,
             target=deadline,
         )
         unit = await handovers.actor_unit(request.user)
@@ -100,14 +100,14 @@ class DeadlineController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Incident]:
         """Record that a serious incident was reported to Arbetsmiljöverket (meets the deadline)."""
-        record = await handovers.act(
-            actor=request.user,
-            handover_id=str(handover_id),
-            name=UPDATE_REPORT,
-            body=await strict_body(request, ReportBody),
-            expected_version=parse_if_match(if_match),
-            idempotency_key=idempotency_key,
-            request_id=request_id(request),
+        record = await change(
+            request,
+            handovers,
+            handover_id,
+            UPDATE_REPORT,
+            ReportBody,
+            if_match,
+            idempotency_key,
             target=str(number),
         )
         incident = next(i for i in record.incidents if i.number == number)
@@ -169,14 +169,14 @@ class EscalationController(Controller):
     ) -> Response[Escalation]:
         """Acknowledge an escalation with a note (coordinators)."""
         handover_id = await handovers.escalation_handover(request.user, str(escalation_id))
-        record = await handovers.act(
-            actor=request.user,
-            handover_id=handover_id,
-            name=UPDATE_ACKNOWLEDGE,
-            body=await strict_body(request, AcknowledgeBody),
-            expected_version=parse_if_match(if_match),
-            idempotency_key=idempotency_key,
-            request_id=request_id(request),
+        record = await change(
+            request,
+            handovers,
+            handover_id,
+            UPDATE_ACKNOWLEDGE,
+            AcknowledgeBody,
+            if_match,
+            idempotency_key,
             target=str(escalation_id),
         )
         for escalation in record.escalations:
