@@ -70,6 +70,7 @@ def settings(postgres_url: str, temporal_address: str) -> Settings:
     env["HANDOVER_UPDATE_TIMEOUT_SECONDS"] = "10"
     env["HANDOVER_LOG_FORMAT"] = "console"
     env["HANDOVER_PAYLOAD_KEY"] = new_key()
+    env["HANDOVER_JWT_SECRET"] = new_key()  # 44 characters of randomness
     settings = load_settings(env)
     configure_logging(settings)
     return settings

@@ -14,7 +14,7 @@ import msgspec
 from contracts.common import Org, Role
 from services.handover.auth import issue_token
 from services.handover.logs import configure_logging
-from services.handover.settings import ROOT, Settings, load_settings
+from services.handover.settings import DEV_JWT_SECRET, ROOT, Settings, load_settings
 
 OPENAPI_PATH = ROOT / "contracts" / "openapi.json"
 
@@ -138,6 +138,11 @@ def main(argv: list[str] | None = None) -> None:
                     asyncio.run(runtime.run_dev(settings, _announce))
                 else:
                     _require_servers(settings)
+                    if args.command == "api" and settings.jwt_secret == DEV_JWT_SECRET:
+                        raise SystemExit(
+                            "set HANDOVER_JWT_SECRET (at least 32 characters): the built-in "
+                            "development secret is public; anyone could sign tokens with it"
+                        )
                     asyncio.run(
                         runtime.run_processes(
                             settings, api=args.command == "api", worker=args.command == "worker"

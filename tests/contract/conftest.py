@@ -30,6 +30,7 @@ def api_process(settings: Settings, scratch: Path) -> Iterator[str]:
         "HANDOVER_TASK_QUEUE": f"contract-{uuid.uuid4().hex[:8]}",
         "HANDOVER_LOG_FORMAT": "json",
         "HANDOVER_PAYLOAD_KEY": settings.payload_key or "",
+        "HANDOVER_JWT_SECRET": settings.jwt_secret,
     }
     logs = {name: open(scratch / f"{name}.log", "wb") for name in ("api", "worker")}  # noqa: SIM115
     processes = [
