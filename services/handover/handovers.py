@@ -33,6 +33,7 @@ from services.handover.errors import (
     InvalidInput,
     NotFound,
 )
+from services.handover.queries import HandoverQueries
 from services.handover.repository import Repository
 from services.handover.views import representation
 
@@ -76,6 +77,7 @@ class HandoverService:
         self._repo = repository
         self._commands = commands
         self._clocks = clocks
+        self._queries = HandoverQueries(repository)
 
     async def actor_unit(self, actor: Actor) -> Unit:
         """The caller's unit from the reference data; a token for an unknown unit is refused."""
@@ -213,6 +215,15 @@ class HandoverService:
     ) -> HandoverRecord:
         """Send one update (lifecycle action, assessment or incident) to the request."""
         unit = await self.actor_unit(actor)
+        if actor.has_any(Role.COORDINATOR, Role.AUDITOR):
+            # Coordinators act outside the parties, within their agency's region: a check of
+            # who the caller is against reference data, not of the request's state.
+            try:
+                record = await self._repo.get_handover(handover_id=handover_id)
+            except NotFound:
+                record = None
+            if record is None or not await self._queries.visible(actor, unit, record):
+                raise NotFound(f"No handover request {handover_id}.")
         await self._check_references(body)
         print_ = fingerprint(f"{name}/{target or ''}", body)
         key = scoped_key(actor, idempotency_key) if idempotency_key else None

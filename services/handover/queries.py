@@ -9,11 +9,11 @@ from datetime import datetime
 
 import msgspec
 
-from contracts.api import EscalationPage, EventView, HandoverPage, HandoverRecord
+from contracts.api import EscalationPage, EventView, HandoverPage, HandoverRecord, Unit
 from contracts.common import Actor, Role
 from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound
 from services.handover.repository import Repository
-from services.handover.views import OVERVIEW_ROLES, may_see, plans_for_agency
+from services.handover.views import may_see, plans_for_agency
 
 PURPOSE = "case_handling"
 
@@ -49,7 +49,7 @@ class HandoverQueries:
     ) -> HandoverRecord:
         unit = await self._repo.caller_unit(actor)
         record = await self._repo.get_handover(handover_id=handover_id)
-        if not may_see(actor, record, unit.kind):
+        if not await self.visible(actor, unit, record):
             raise NotFound(f"No handover request {handover_id}.")
         await self._repo.log_access(
             actor=actor,
@@ -59,6 +59,19 @@ class HandoverQueries:
             request_id=request_id,
         )
         return record
+
+    async def visible(self, actor: Actor, unit: Unit, record: HandoverRecord) -> bool:
+        """Parties see their requests; auditors all; coordinators their agency's region
+        (national coordination units: their whole agency)."""
+        if actor.has_any(Role.AUDITOR) or may_see(actor, record, unit.kind):
+            return True
+        if not actor.has_any(Role.COORDINATOR):
+            return False
+        involved = (await self._repo.get_units(ids=record.parties())).values()
+        national = await self._repo.is_national(unit=unit.id)
+        return any(
+            u.org == actor.org and (national or u.region == unit.region) for u in involved
+        )
 
     async def events(self, *, actor: Actor, handover_id: str, request_id: str) -> list[EventView]:
         await self.record(
@@ -81,10 +94,15 @@ class HandoverQueries:
         sort: str = "created",
     ) -> HandoverPage:
         after = decode_cursor(cursor, sort) if cursor else None
-        unit_kind = (await self._repo.caller_unit(actor)).kind
+        own = await self._repo.caller_unit(actor)
+        auditor = actor.has_any(Role.AUDITOR)
+        national = actor.has_any(Role.COORDINATOR) and await self._repo.is_national(unit=own.id)
+        regional = actor.has_any(Role.COORDINATOR) and not national
         rows = await self._repo.list_handovers(
-            visible_units=None if actor.has_any(*OVERVIEW_ROLES) else [actor.unit],
-            executing_org=actor.org if plans_for_agency(actor, unit_kind) else None,
+            visible_units=None if auditor else [actor.unit],
+            scope_org=actor.org if national and not auditor else None,
+            scope_region=f"{actor.org}:{own.region}" if regional and not auditor else None,
+            executing_org=actor.org if plans_for_agency(actor, own.kind) else None,
             state=state,
             kind=kind,
             unit=unit,

@@ -72,6 +72,8 @@ class Repository:
         due_before: datetime | None = None,
         breached: bool | None = None,
         by_due: bool = False,
+        scope_org: str | None = None,
+        scope_region: str | None = None,
     ) -> list[ListedRow]:
         rows = await self._fetch(
             "list_handovers_by_due" if by_due else "list_handovers",
@@ -85,6 +87,8 @@ class Repository:
             executing_org,
             due_before,
             breached,
+            scope_org,
+            scope_region,
         )
         return [
             ListedRow(

@@ -16,12 +16,8 @@ OVERVIEW_ROLES = tuple(OVERVIEW)
 
 
 def may_see(actor: Actor, record: HandoverRecord, unit_kind: UnitKind | None) -> bool:
-    """Overview roles, the units named in the request, and anyone the policy makes a party."""
-    return (
-        actor.has_any(*OVERVIEW_ROLES)
-        or actor.unit in record.parties()
-        or bool(parties(record.situation(), actor, unit_kind))
-    )
+    """The units named in the request, and anyone the policy makes a party to it."""
+    return actor.unit in record.parties() or bool(parties(record.situation(), actor, unit_kind))
 
 
 def plans_for_agency(actor: Actor, unit_kind: UnitKind | None) -> bool:

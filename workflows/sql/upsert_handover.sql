@@ -3,8 +3,12 @@
 INSERT INTO handovers AS h
     (id, reference, kind, state, version, from_unit, to_unit, responsible_unit, parties,
      created_at, updated_at, doc, requesting_unit, executing_unit, executing_org,
-     next_due_at, breached)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+     next_due_at, breached, orgs, regions)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+       coalesce((SELECT array_agg(DISTINCT u.org) FROM units u WHERE u.id = ANY($9::text[])),
+                '{}'),
+       coalesce((SELECT array_agg(DISTINCT u.org || ':' || u.region) FROM units u
+                 WHERE u.id = ANY($9::text[])), '{}')
 ON CONFLICT (id) DO UPDATE SET
     state = excluded.state,
     version = excluded.version,
@@ -13,6 +17,8 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = excluded.updated_at,
     doc = excluded.doc,
     next_due_at = excluded.next_due_at,
-    breached = excluded.breached
+    breached = excluded.breached,
+    orgs = excluded.orgs,
+    regions = excluded.regions
 WHERE h.version < excluded.version
 RETURNING version

@@ -5,7 +5,13 @@ SELECT id, reference, kind, state, version, requesting_unit, executing_unit, res
        doc -> 'person' -> 'identity' AS identity
 FROM handovers
 WHERE next_due_at IS NOT NULL
-  AND ($1::text[] IS NULL OR parties && $1 OR executing_org = $8)
+  AND (
+      ($1::text[] IS NULL AND $11::text IS NULL AND $12::text IS NULL)  -- auditors: all
+      OR parties && $1
+      OR executing_org = $8        -- Kriminalvården's transport units plan every transport
+      OR $11 = ANY(orgs)           -- national coordinators: their agency
+      OR $12 = ANY(regions)        -- regional coordinators: "org:region"
+  )
   AND ($2::text IS NULL OR state = $2)
   AND ($3::text IS NULL OR kind = $3)
   AND ($4::text IS NULL OR parties @> ARRAY[$4])
