@@ -411,6 +411,30 @@ class EscalationPage(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None
 
 
+class AccessView(msgspec.Struct, frozen=True, kw_only=True):
+    """One read of a request's personal data, for auditors."""
+
+    id: int
+    at: datetime
+    sub: str
+    org: str
+    unit: str
+    roles: list[str]
+    action: str
+    purpose: str
+    request_id: str
+    handover_id: str
+    reference: str
+    outside_own_cases: Annotated[
+        bool, Meta(description="The reader's unit is no party and the reader no coordinator.")
+    ]
+
+
+class AccessPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[AccessView]
+    next_cursor: str | None
+
+
 class Unit(msgspec.Struct, frozen=True, kw_only=True):
     """A party: police custody unit, remand prison, prison, transport office or coordination."""
 

@@ -16,6 +16,7 @@ from litestar.openapi.spec import Tag
 from temporalio.client import Client
 
 from services.handover.api import actions
+from services.handover.api.audit import AuditController
 from services.handover.api.deadlines import DeadlineController, EscalationController
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> Litestar:
             actions.router(),
             DeadlineController,
             EscalationController,
+            AuditController,
             UnitController,
             HealthController,
         ],
@@ -134,6 +136,7 @@ def create_app(settings: Settings) -> Litestar:
             tags=[
                 Tag(name="handovers", description="Handover requests and their lifecycle."),
                 Tag(name="deadlines", description="Legal deadlines, extensions, escalations."),
+                Tag(name="audit", description="Who read which person's data."),
                 Tag(name="reference data", description="Units that can be parties."),
                 Tag(name="health", description="Probes."),
             ],

@@ -9,7 +9,14 @@ from datetime import datetime
 
 import msgspec
 
-from contracts.api import EscalationPage, EventView, HandoverPage, HandoverRecord, Unit
+from contracts.api import (
+    AccessPage,
+    EscalationPage,
+    EventView,
+    HandoverPage,
+    HandoverRecord,
+    Unit,
+)
 from contracts.common import Actor, Role
 from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound
 from services.handover.repository import Repository
@@ -36,6 +43,18 @@ def decode_cursor(cursor: str, order: str) -> tuple[datetime, str]:
             errors=[FieldError("cursor", "not a cursor from next_cursor")],
         ) from exc
     return key, str(row_id)
+
+
+def _access_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        access_id, handover_id = msgspec.json.decode(raw, type=tuple[int, uuid.UUID])
+    except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidInput(
+            "cursor is not one this API returned",
+            errors=[FieldError("cursor", "not a cursor from next_cursor")],
+        ) from exc
+    return access_id, str(handover_id)
 
 
 class HandoverQueries:
@@ -69,9 +88,7 @@ class HandoverQueries:
             return False
         involved = (await self._repo.get_units(ids=record.parties())).values()
         national = await self._repo.is_national(unit=unit.id)
-        return any(
-            u.org == actor.org and (national or u.region == unit.region) for u in involved
-        )
+        return any(u.org == actor.org and (national or u.region == unit.region) for u in involved)
 
     async def events(self, *, actor: Actor, handover_id: str, request_id: str) -> list[EventView]:
         await self.record(
@@ -126,6 +143,36 @@ class HandoverQueries:
             items=[row.summary for row in page],
             next_cursor=encode_cursor(sort, last.created_at, last.id) if last else None,
         )
+
+    async def access(
+        self,
+        *,
+        actor: Actor,
+        handover_id: str | None,
+        sub: str | None,
+        unit: str | None,
+        outside_own_cases: bool | None,
+        cursor: str | None,
+        limit: int,
+    ) -> AccessPage:
+        """Who read which request's personal data, and whether it was outside their cases."""
+        if not actor.has_any(Role.AUDITOR):
+            raise Forbidden("The access log is for auditors.")
+        rows = await self._repo.list_access(
+            handover_id=handover_id,
+            sub=sub,
+            unit=unit,
+            outside_own_cases=outside_own_cases,
+            after=_access_cursor(cursor) if cursor else None,
+            limit=limit + 1,
+        )
+        page, more = rows[:limit], len(rows) > limit
+        last = page[-1] if more else None
+        next_cursor = None
+        if last is not None:
+            raw = msgspec.json.encode([last.id, last.handover_id])
+            next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return AccessPage(items=page, next_cursor=next_cursor)
 
     async def escalations(
         self,

@@ -11,6 +11,7 @@ import asyncpg
 import msgspec
 
 from contracts.api import (
+    AccessView,
     EscalationView,
     EventView,
     HandoverRecord,
@@ -136,6 +137,44 @@ class Repository:
             for r in rows
         ]
 
+    async def list_access(
+        self,
+        *,
+        handover_id: str | None,
+        sub: str | None,
+        unit: str | None,
+        outside_own_cases: bool | None,
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[AccessView]:
+        rows = await self._fetch(
+            "list_access",
+            handover_id,
+            sub,
+            unit,
+            outside_own_cases,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        )
+        return [
+            AccessView(
+                id=r["id"],
+                at=r["at"],
+                sub=r["sub"],
+                org=r["org"],
+                unit=r["unit"],
+                roles=list(r["roles"]),
+                action=r["action"],
+                purpose=r["purpose"],
+                request_id=r["request_id"],
+                handover_id=str(r["handover_id"]),
+                reference=r["reference"],
+                outside_own_cases=r["outside_own_cases"],
+            )
+            for r in rows
+        ]
+
     async def list_units(self, *, org: str | None, kind: str | None) -> list[Unit]:
         rows = await self._fetch("list_units", org, kind)
         return [msgspec.convert(dict(r), Unit) for r in rows]
@@ -231,5 +270,6 @@ class Repository:
                 handover_ids,
                 purpose,
                 request_id,
+                [str(role) for role in actor.roles],
                 timeout=self._timeout,
             )
