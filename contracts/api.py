@@ -435,6 +435,26 @@ class AccessPage(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None
 
 
+class FeedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """One event of any request you may see, in the order the feed hands them out."""
+
+    handover_id: str
+    reference: str
+    seq: int
+    type: str
+    actor: ActorRef
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any]
+
+
+class FeedPage(msgspec.Struct, frozen=True, kw_only=True):
+    """Events after your cursor; poll again with `next_after` (the same one if none came)."""
+
+    items: list[FeedEvent]
+    next_after: str | None
+
+
 class Unit(msgspec.Struct, frozen=True, kw_only=True):
     """A party: police custody unit, remand prison, prison, transport office or coordination."""
 

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from services.handover.api import actions
 from services.handover.api.audit import AuditController
 from services.handover.api.deadlines import DeadlineController, EscalationController
+from services.handover.api.feed import FeedController
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
 from services.handover.api.strict import reject_unknown_query
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> Litestar:
             DeadlineController,
             EscalationController,
             AuditController,
+            FeedController,
             UnitController,
             HealthController,
         ],

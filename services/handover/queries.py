@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -13,6 +14,7 @@ from contracts.api import (
     AccessPage,
     EscalationPage,
     EventView,
+    FeedPage,
     HandoverPage,
     HandoverRecord,
     Unit,
@@ -57,6 +59,28 @@ def _access_cursor(cursor: str) -> tuple[int, str]:
     return access_id, str(handover_id)
 
 
+def _feed_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tx, seq = msgspec.json.decode(raw, type=tuple[str, int])
+        if not tx.isdigit():
+            raise ValueError("not a transaction id")
+    except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidInput(
+            "after is not a cursor this API returned",
+            errors=[FieldError("after", "not a next_after of this API")],
+        ) from exc
+    return tx, seq
+
+
+@dataclass(frozen=True)
+class Scope:
+    visible_units: list[str] | None
+    org: str | None
+    region: str | None
+    executing_org: str | None
+
+
 class HandoverQueries:
     """Reads from the read model; every read of a person's data writes the access log."""
 
@@ -78,6 +102,37 @@ class HandoverQueries:
             request_id=request_id,
         )
         return record
+
+    async def _scope(self, actor: Actor) -> Scope:
+        """Which requests a caller's lists and feed show (the same rules as a single read)."""
+        own = await self._repo.caller_unit(actor)
+        if actor.has_any(Role.AUDITOR):
+            return Scope(None, None, None, None)
+        national = actor.has_any(Role.COORDINATOR) and await self._repo.is_national(unit=own.id)
+        regional = actor.has_any(Role.COORDINATOR) and not national
+        return Scope(
+            visible_units=[actor.unit],
+            org=actor.org if national else None,
+            region=f"{actor.org}:{own.region}" if regional else None,
+            executing_org=actor.org if plans_for_agency(actor, own.kind) else None,
+        )
+
+    async def feed(self, *, actor: Actor, after: str | None, limit: int) -> FeedPage:
+        """Events of every request the caller may see, in an order that never skips one."""
+        scope = await self._scope(actor)
+        position = _feed_cursor(after) if after else None
+        rows = await self._repo.event_feed(
+            after=position,
+            visible_units=scope.visible_units,
+            executing_org=scope.executing_org,
+            scope_org=scope.org,
+            scope_region=scope.region,
+            limit=limit,
+        )
+        if rows:
+            raw = msgspec.json.encode(list(rows[-1][0]))
+            after = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return FeedPage(items=[event for _, event in rows], next_after=after)
 
     async def visible(self, actor: Actor, unit: Unit, record: HandoverRecord) -> bool:
         """Parties see their requests; auditors all; coordinators their agency's region
@@ -111,15 +166,12 @@ class HandoverQueries:
         sort: str = "created",
     ) -> HandoverPage:
         after = decode_cursor(cursor, sort) if cursor else None
-        own = await self._repo.caller_unit(actor)
-        auditor = actor.has_any(Role.AUDITOR)
-        national = actor.has_any(Role.COORDINATOR) and await self._repo.is_national(unit=own.id)
-        regional = actor.has_any(Role.COORDINATOR) and not national
+        scope = await self._scope(actor)
         rows = await self._repo.list_handovers(
-            visible_units=None if auditor else [actor.unit],
-            scope_org=actor.org if national and not auditor else None,
-            scope_region=f"{actor.org}:{own.region}" if regional and not auditor else None,
-            executing_org=actor.org if plans_for_agency(actor, own.kind) else None,
+            visible_units=scope.visible_units,
+            scope_org=scope.org,
+            scope_region=scope.region,
+            executing_org=scope.executing_org,
             state=state,
             kind=kind,
             unit=unit,

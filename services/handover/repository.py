@@ -14,6 +14,7 @@ from contracts.api import (
     AccessView,
     EscalationView,
     EventView,
+    FeedEvent,
     HandoverRecord,
     HandoverSummary,
     Unit,
@@ -171,6 +172,43 @@ class Repository:
                 handover_id=str(r["handover_id"]),
                 reference=r["reference"],
                 outside_own_cases=r["outside_own_cases"],
+            )
+            for r in rows
+        ]
+
+    async def event_feed(
+        self,
+        *,
+        after: tuple[str, int] | None,
+        visible_units: list[str] | None,
+        executing_org: str | None,
+        scope_org: str | None,
+        scope_region: str | None,
+        limit: int,
+    ) -> list[tuple[tuple[str, int], FeedEvent]]:
+        rows = await self._fetch(
+            "event_feed",
+            after[0] if after else None,
+            after[1] if after else None,
+            visible_units,
+            executing_org,
+            scope_org,
+            scope_region,
+            limit,
+        )
+        return [
+            (
+                (r["tx"], r["global_seq"]),
+                FeedEvent(
+                    handover_id=str(r["handover_id"]),
+                    reference=r["reference"],
+                    seq=r["seq"],
+                    type=r["type"],
+                    actor=msgspec.json.decode(r["actor"], type=ActorRef),
+                    occurred_at=r["occurred_at"],
+                    recorded_at=r["recorded_at"],
+                    data=msgspec.json.decode(r["data"]),
+                ),
             )
             for r in rows
         ]
