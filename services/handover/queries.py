@@ -7,6 +7,7 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import msgspec
 
@@ -25,51 +26,54 @@ from services.handover.repository import Repository
 from services.handover.views import may_see, plans_for_agency
 
 PURPOSE = "case_handling"
+T = TypeVar("T")
 
 
-def encode_cursor(order: str, key: datetime, row_id: str) -> str:
-    """An opaque position: the sort order, the sort key and the id of the last row."""
-    raw = msgspec.json.encode([order, key.isoformat(), row_id])
+def encode_position(*values: object) -> str:
+    """An opaque cursor: the values that place the last row handed out."""
+    raw = msgspec.json.encode(list(values))
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, order: str) -> tuple[datetime, str]:
+def decode_position(cursor: str, shape: type[T], parameter: str = "cursor") -> T:
+    """The values of a cursor this API made, or a 400 naming the parameter."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, key, row_id = msgspec.json.decode(raw, type=tuple[str, datetime, uuid.UUID])
-        if kind != order:
-            raise ValueError("cursor of another sort order")
+        return msgspec.json.decode(raw, type=shape)
     except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise InvalidInput(
-            "cursor is not one this API returned for this sort order",
-            errors=[FieldError("cursor", "not a cursor from next_cursor")],
+            f"{parameter} is not a position this API returned",
+            errors=[FieldError(parameter, "not a cursor this API returned")],
         ) from exc
+
+
+def encode_cursor(order: str, key: datetime, row_id: str) -> str:
+    """A list position: the sort order, the sort key and the id of the last row."""
+    return encode_position(order, key.isoformat(), row_id)
+
+
+def decode_cursor(cursor: str, order: str) -> tuple[datetime, str]:
+    kind, key, row_id = decode_position(cursor, tuple[str, datetime, uuid.UUID])
+    if kind != order:
+        raise InvalidInput(
+            "cursor belongs to another sort order",
+            errors=[FieldError("cursor", "not a cursor of this sort order")],
+        )
     return key, str(row_id)
 
 
-def _access_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        access_id, handover_id = msgspec.json.decode(raw, type=tuple[int, uuid.UUID])
-    except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidInput(
-            "cursor is not one this API returned",
-            errors=[FieldError("cursor", "not a cursor from next_cursor")],
-        ) from exc
+def access_position(cursor: str) -> tuple[int, str]:
+    access_id, handover_id = decode_position(cursor, tuple[int, uuid.UUID])
     return access_id, str(handover_id)
 
 
-def _feed_cursor(cursor: str) -> tuple[str, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        tx, seq = msgspec.json.decode(raw, type=tuple[str, int])
-        if not tx.isdigit():
-            raise ValueError("not a transaction id")
-    except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+def feed_position(after: str) -> tuple[str, int]:
+    tx, seq = decode_position(after, tuple[str, int], "after")
+    if not tx.isdigit():
         raise InvalidInput(
-            "after is not a cursor this API returned",
-            errors=[FieldError("after", "not a next_after of this API")],
-        ) from exc
+            "after is not a position this API returned",
+            errors=[FieldError("after", "not a cursor this API returned")],
+        )
     return tx, seq
 
 
@@ -120,7 +124,7 @@ class HandoverQueries:
     async def feed(self, *, actor: Actor, after: str | None, limit: int) -> FeedPage:
         """Events of every request the caller may see, in an order that never skips one."""
         scope = await self._scope(actor)
-        position = _feed_cursor(after) if after else None
+        position = feed_position(after) if after else None
         rows = await self._repo.event_feed(
             after=position,
             visible_units=scope.visible_units,
@@ -130,8 +134,7 @@ class HandoverQueries:
             limit=limit,
         )
         if rows:
-            raw = msgspec.json.encode(list(rows[-1][0]))
-            after = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+            after = encode_position(*rows[-1][0])
         return FeedPage(items=[event for _, event in rows], next_after=after)
 
     async def visible(self, actor: Actor, unit: Unit, record: HandoverRecord) -> bool:
@@ -215,15 +218,12 @@ class HandoverQueries:
             sub=sub,
             unit=unit,
             outside_own_cases=outside_own_cases,
-            after=_access_cursor(cursor) if cursor else None,
+            after=access_position(cursor) if cursor else None,
             limit=limit + 1,
         )
         page, more = rows[:limit], len(rows) > limit
         last = page[-1] if more else None
-        next_cursor = None
-        if last is not None:
-            raw = msgspec.json.encode([last.id, last.handover_id])
-            next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        next_cursor = encode_position(last.id, last.handover_id) if last else None
         return AccessPage(items=page, next_cursor=next_cursor)
 
     async def escalations(
