@@ -16,7 +16,6 @@ from contracts.api import (
     AssistanceCreate,
     Handover,
     HandoverCreate,
-    HandoverRecord,
     OrderType,
     TransferCreate,
     Unit,
@@ -212,8 +211,9 @@ class HandoverService:
         idempotency_key: str | None,
         request_id: str,
         target: str | None = None,
-    ) -> HandoverRecord:
-        """Send one update (lifecycle action, assessment or incident) to the request."""
+    ) -> Handover:
+        """Send one update to the request; the answer is the request as this caller sees it,
+        with each deadline's time left counted from the change (so a replay is identical)."""
         unit = await self.actor_unit(actor)
         if actor.has_any(Role.COORDINATOR, Role.AUDITOR):
             # Coordinators act outside the parties, within their agency's region: a check of
@@ -245,7 +245,7 @@ class HandoverService:
                 raise IllegalTransition("The request is closed for changes.") from None
             raise NotFound(f"No handover request {handover_id}.") from None
         log.info("handover.updated", handover_id=handover_id, action=name, state=record.state)
-        return record
+        return representation(record, actor, unit.kind, now=record.updated_at)
 
     async def escalation_handover(self, actor: Actor, escalation_id: str) -> str:
         """The request an escalation belongs to, if the caller's agency is involved in it."""

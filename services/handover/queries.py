@@ -16,6 +16,7 @@ from contracts.api import (
     EscalationPage,
     EventView,
     FeedPage,
+    Handover,
     HandoverPage,
     HandoverRecord,
     Unit,
@@ -23,7 +24,7 @@ from contracts.api import (
 from contracts.common import Actor, Role
 from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound
 from services.handover.repository import Repository
-from services.handover.views import may_see, plans_for_agency
+from services.handover.views import may_see, plans_for_agency, representation
 
 PURPOSE = "case_handling"
 T = TypeVar("T")
@@ -91,9 +92,20 @@ class HandoverQueries:
     def __init__(self, repository: Repository) -> None:
         self._repo = repository
 
+    async def handover(self, *, actor: Actor, handover_id: str, request_id: str) -> Handover:
+        """One request as this caller sees it (allowed actions, time left); audited."""
+        record, unit = await self._read(actor, handover_id, request_id, "read")
+        return representation(record, actor, unit.kind)
+
     async def record(
         self, *, actor: Actor, handover_id: str, request_id: str, what: str = "read"
     ) -> HandoverRecord:
+        record, _ = await self._read(actor, handover_id, request_id, what)
+        return record
+
+    async def _read(
+        self, actor: Actor, handover_id: str, request_id: str, what: str
+    ) -> tuple[HandoverRecord, Unit]:
         unit = await self._repo.caller_unit(actor)
         record = await self._repo.get_handover(handover_id=handover_id)
         if not await self.visible(actor, unit, record):
@@ -105,7 +117,7 @@ class HandoverQueries:
             purpose=PURPOSE,
             request_id=request_id,
         )
-        return record
+        return record, unit
 
     async def _scope(self, actor: Actor) -> Scope:
         """Which requests a caller's lists and feed show (the same rules as a single read)."""

@@ -9,10 +9,8 @@ import msgspec
 from contracts.api import Handover, HandoverRecord
 from contracts.common import Actor, Org, UnitKind
 from contracts.deadlines import DeadlineView
-from contracts.lifecycle import OVERVIEW, allowed, parties
+from contracts.lifecycle import allowed, parties
 from services.handover.errors import FieldError, InvalidInput
-
-OVERVIEW_ROLES = tuple(OVERVIEW)
 
 
 def may_see(actor: Actor, record: HandoverRecord, unit_kind: UnitKind | None) -> bool:

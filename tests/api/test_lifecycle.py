@@ -9,10 +9,11 @@ from typing import Any
 
 import msgspec
 from httpx import AsyncClient
+from temporalio.client import Client
 
 from contracts.common import State
 from contracts.eventlog import verify_chain
-from contracts.workflow import Event
+from contracts.workflow import Event, workflow_id
 from services.handover.api import examples
 from services.handover.settings import Settings
 from tests.flow import Flow, Parties, body, now
@@ -287,3 +288,22 @@ async def test_incidents_by_either_party_also_after_completion(
     one = await api.get(f"{flow.path}/incidents/2", headers=p.police)
     assert one.json()["kind"] == "near_miss"
     assert (await api.get(f"{flow.path}/incidents/9", headers=p.police)).status_code == 404
+
+
+async def test_a_request_whose_workflow_has_ended_refuses_changes(
+    api: AsyncClient, settings: Settings, temporal: Client
+) -> None:
+    p = Parties(settings)
+    flow = await Flow(api, p).create()
+    # After erasure (or any end of its workflow) a request can be read but not changed.
+    await temporal.get_workflow_handle(workflow_id(flow.id)).terminate("test: ended")
+    closed = await flow.post("accept", examples.ACCEPT, p.planner, expect=409)
+    assert closed.json()["type"] == "/problems/illegal-transition"
+    assert "closed for changes" in closed.json()["detail"]
+    assert (await flow.get())["state"] == "requested"
+    unknown = await api.post(
+        "/v1/handovers/5f0b8a34-9d1e-4c8e-9a51-3f4e2b1c0d99/accept",
+        json=examples.ACCEPT,
+        headers=p.planner,
+    )
+    assert unknown.status_code == 404

@@ -19,7 +19,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 
 from contracts import actions as bodies
-from contracts.api import EventView, Handover, HandoverRecord
+from contracts.api import EventView, Handover
 from contracts.assessment import AssessmentBody, AssessmentHistory, Incident, IncidentBody
 from contracts.common import Actor
 from contracts.lifecycle import Action
@@ -31,7 +31,7 @@ from services.handover.api.strict import strict_body
 from services.handover.errors import NotFound
 from services.handover.handovers import HandoverService
 from services.handover.queries import HandoverQueries
-from services.handover.views import etag, parse_if_match, representation
+from services.handover.views import etag, parse_if_match
 
 BASE = "/{handover_id:uuid}"
 CHANGE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 422, 503)
@@ -68,8 +68,8 @@ async def change(
     if_match: str | None,
     idempotency_key: str | None,
     target: str | None = None,
-) -> HandoverRecord:
-    """One update to a request: strict body, If-Match, Idempotency-Key, the record after."""
+) -> Handover:
+    """One update to a request: strict body, If-Match, Idempotency-Key; the request after."""
     return await handovers.act(
         actor=request.user,
         handover_id=str(handover_id),
@@ -93,14 +93,10 @@ def action_handler(
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Handover]:
-        record = await change(
+        handover = await change(
             request, handovers, handover_id, str(action), body_type, if_match, idempotency_key
         )
-        unit = await handovers.actor_unit(request.user)
-        return Response(
-            representation(record, request.user, unit.kind, now=record.updated_at),
-            headers={"ETag": etag(record.version)},
-        )
+        return Response(handover, headers={"ETag": etag(handover.version)})
 
     handler.__doc__ = summary
     handler.__name__ = str(action).replace("-", "_")

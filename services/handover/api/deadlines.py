@@ -25,7 +25,7 @@ from services.handover.api.handovers import MAX_LIMIT, IdempotencyKey, IfMatch
 from services.handover.errors import NotFound
 from services.handover.handovers import HandoverService
 from services.handover.queries import HandoverQueries
-from services.handover.views import etag, representation
+from services.handover.views import etag
 
 CHANGE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 422, 503)
 EXTEND_EXAMPLE = {
@@ -74,11 +74,7 @@ class DeadlineController(Controller):
             idempotency_key,
             target=deadline,
         )
-        unit = await handovers.actor_unit(request.user)
-        return Response(
-            representation(record, request.user, unit.kind, now=record.updated_at),
-            headers={"ETag": etag(record.version)},
-        )
+        return Response(record, headers={"ETag": etag(record.version)})
 
     @post(
         "/incidents/{number:int}/report",

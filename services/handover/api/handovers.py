@@ -18,7 +18,7 @@ from services.handover.api.docs import BEARER, ETAG, problems
 from services.handover.api.strict import parse_instant, strict_body
 from services.handover.handovers import HandoverService
 from services.handover.queries import HandoverQueries
-from services.handover.views import etag, representation
+from services.handover.views import etag
 
 MAX_LIMIT = 200
 IdempotencyKey = Annotated[
@@ -108,18 +108,13 @@ class HandoverController(Controller):
         self,
         request: Request[Actor, Any, Any],
         queries: NamedDependency[HandoverQueries],
-        handovers: NamedDependency[HandoverService],
         handover_id: FromPath[UUID],
     ) -> Response[Handover]:
         """Read one request with the person's data and your allowed actions; audited."""
-        record = await queries.record(
+        handover = await queries.handover(
             actor=request.user, handover_id=str(handover_id), request_id=request_id(request)
         )
-        unit = await handovers.actor_unit(request.user)
-        return Response(
-            representation(record, request.user, unit.kind),
-            headers={"ETag": etag(record.version)},
-        )
+        return Response(handover, headers={"ETag": etag(handover.version)})
 
     @get("/", operation_id="listHandovers", responses=problems(400, 401, 503))
     async def list_all(
