@@ -5,15 +5,14 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-import msgspec
 from msgspec import Meta
 
-from contracts.common import AwareDatetime, LongText, ShortText, UnitId
+from contracts.common import AwareDatetime, Input, LongText, ShortText, UnitId
 
 Items = Annotated[tuple[ShortText, ...], Meta(max_length=50)]
 
 
-class _Body(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class _Body(Input, frozen=True, kw_only=True):
     """Base of the action bodies: strict, immutable, keyword-only."""
 
 
@@ -23,6 +22,7 @@ class _Reasoned(_Body, frozen=True, kw_only=True):
     text: LongText | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if getattr(self, "reason", None) == "other" and not self.text:
             raise ValueError("`text` is required when the reason is `other`")
 

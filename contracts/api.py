@@ -17,6 +17,7 @@ from contracts.assessment import Incident, SecurityAssessment
 from contracts.common import (
     ActorRef,
     AwareDatetime,
+    Input,
     Kind,
     LongText,
     Org,
@@ -63,18 +64,19 @@ def regime_for(kind: Kind, basis: LegalBasis | None) -> Regime:
     return Regime.GDPR_KVDL
 
 
-class Place(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Place(Input, frozen=True, kw_only=True):
     """A unit of either agency, or a place outside them (court, care home, address)."""
 
     unit: UnitId | None = None
     description: ShortText | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.unit is None and self.description is None:
             raise ValueError("a place needs a `unit` or a `description`")
 
 
-class Guarding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Guarding(Input, frozen=True, kw_only=True):
     """Guarding at the destination (transport med förrättning), e.g. during a court hearing."""
 
     description: LongText
@@ -82,14 +84,7 @@ class Guarding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ends_at: AwareDatetime | None = None
 
 
-class TransferCreate(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-    tag_field="kind",
-    tag="transfer",
-):
+class TransferCreate(Input, frozen=True, kw_only=True, tag_field="kind", tag="transfer"):
     """A person in police custody to move to a remand prison or prison."""
 
     person: Person
@@ -116,12 +111,7 @@ class TransferCreate(
 
 
 class AssistanceCreate(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-    tag_field="kind",
-    tag="enforcement_assistance",
+    Input, frozen=True, kw_only=True, tag_field="kind", tag="enforcement_assistance"
 ):
     """One agency asks the other to transport, escort or apprehend a person (handräckning)."""
 
@@ -148,6 +138,7 @@ class AssistanceCreate(
     ] = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.legal_basis == LegalBasis.LPT_47 and self.lpt_intake_decision is None:
             raise ValueError("LPT 47 § needs `lpt_intake_decision` (6 b §)")
         if self.order_type == OrderType.TRANSPORT_WITH_GUARDING and self.guarding is None:

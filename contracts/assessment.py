@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from contracts.common import ActorRef, AwareDatetime, LongText, ShortText
+from contracts.common import ActorRef, AwareDatetime, Input, LongText, ShortText
 
 
 class Flag(enum.StrEnum):
@@ -31,13 +31,13 @@ class Level(enum.StrEnum):
     ALERT = "alert"
 
 
-class FlagEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class FlagEntry(Input, frozen=True, kw_only=True):
     flag: Flag
     level: Level
     comment: LongText | None = None
 
 
-class AssessmentBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class AssessmentBody(Input, frozen=True, kw_only=True):
     """A new version of the security assessment (the first, or an amendment with a reason)."""
 
     flags: Annotated[tuple[FlagEntry, ...], Meta(max_length=len(Flag))]
@@ -46,6 +46,7 @@ class AssessmentBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     amendment_reason: LongText | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         seen = [entry.flag for entry in self.flags]
         if len(seen) != len(set(seen)):
             raise ValueError("each flag may appear once")
@@ -93,7 +94,7 @@ class Severity(enum.StrEnum):
 SERIOUS = frozenset({Severity.SERIOUS, Severity.CRITICAL})
 
 
-class IncidentBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class IncidentBody(Input, frozen=True, kw_only=True):
     """An incident (tillbud, arbetsskada, rymning...) on a request, by either party."""
 
     kind: IncidentKind

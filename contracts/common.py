@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import msgspec
@@ -65,6 +65,26 @@ FINAL_STATES: frozenset[State] = frozenset(
     {State.REJECTED, State.COMPLETED, State.CANCELLED, State.NOT_EXECUTED}
 )
 
+# Characters no text may hold, so that every layer can store it and show it as written:
+# C0/C1 controls and DEL (which PostgreSQL or JSON refuse, or which hide text), lone
+# surrogates (not encodable as UTF-8), bidirectional embeddings, overrides and isolates
+# (they make text display as other text), the byte-order mark and two non-characters.
+_NEVER = (
+    r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+    r"\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff"
+)
+# `(?![\s\S])` ends the match at the end of the text in both Python and ECMAScript regexes
+# (Python's `$` also matches before a final line break).
+LINE_PATTERN = rf"^[^\t\n\r{_NEVER}]*(?![\s\S])"
+"""One line of text: no control characters at all."""
+TEXT_PATTERN = rf"^[^{_NEVER}]*(?![\s\S])"
+"""Free text: tab and line breaks allowed, no other control characters."""
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+INSTANT_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-"
+CLOCK_SKEW = timedelta(minutes=2)
+"""How far ahead of the service's clock a client-given instant may lie (clocks drift)."""
+
 UnitId = Annotated[
     str,
     Meta(
@@ -77,12 +97,51 @@ AwareDatetime = Annotated[
     datetime,
     Meta(
         tz=True,
-        description="RFC 3339 timestamp with offset.",
+        description=f"RFC 3339 timestamp with offset, years {EARLIEST_YEAR} to {LATEST_YEAR}.",
         examples=["2026-11-28T09:30:00+01:00"],
+        # Litestar reads `extra` into the OpenAPI schema: the years, as a pattern clients see.
+        extra_json_schema={"extra": {"pattern": INSTANT_PATTERN}},
     ),
 ]
-ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
-LongText = Annotated[str, Meta(min_length=1, max_length=4000)]
+ShortText = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=200,
+        pattern=LINE_PATTERN,
+        description="One line of text without control characters.",
+    ),
+]
+LongText = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=4000,
+        pattern=TEXT_PATTERN,
+        description="Free text: tabs and line breaks, no other control characters.",
+    ),
+]
+Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+Count = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+
+
+def instant_in_range(value: datetime) -> bool:
+    """Within the years every layer computes with (calendar, PostgreSQL, JSON) without overflow."""
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+class Input(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every body a client sends: strict, immutable, keyword-only.
+
+    msgspec has no range for datetimes, so instants are checked here (as written, with
+    their own offset: the `pattern` the contract shows for them says the same).
+    """
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, datetime) and not instant_in_range(value):
+                raise ValueError(f"`{name}` must lie in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
 
 
 class ActorRef(msgspec.Struct, frozen=True, kw_only=True):

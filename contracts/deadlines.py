@@ -14,7 +14,7 @@ import msgspec
 from msgspec import Meta
 
 from contracts import calendar
-from contracts.common import ActorRef, AwareDatetime, Kind
+from contracts.common import ActorRef, AwareDatetime, Input, Kind, LongText, ShortText
 
 POLICY_VERSION = 1
 
@@ -287,18 +287,13 @@ class ExtensionReason(enum.StrEnum):
     OTHER = "other"
 
 
-class ExtendBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ExtendBody(Input, frozen=True, kw_only=True):
     """Move a deadline by a recorded decision; old and new due times stay in the log."""
 
     reason: ExtensionReason
-    decision: Annotated[
-        str,
-        Meta(
-            min_length=1, max_length=200, examples=["Stockholms tingsrätt B 12345-26, 2026-11-28"]
-        ),
-    ]
+    decision: Annotated[ShortText, Meta(examples=["Stockholms tingsrätt B 12345-26, 2026-11-28"])]
     new_due_at: AwareDatetime
-    text: Annotated[str, Meta(min_length=1, max_length=4000)] | None = None
+    text: LongText | None = None
 
 
 class EscalationLevel(enum.StrEnum):
@@ -306,6 +301,7 @@ class EscalationLevel(enum.StrEnum):
     BREACH = "breach"
     DEFERRAL = "deferral"
     INCIDENT = "incident"
+    OPERATIONS = "operations"
 
 
 class Escalation(msgspec.Struct, frozen=True, kw_only=True):
@@ -322,12 +318,12 @@ class Escalation(msgspec.Struct, frozen=True, kw_only=True):
     note: str | None = None
 
 
-class AcknowledgeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    note: Annotated[str, Meta(min_length=1, max_length=4000)]
+class AcknowledgeBody(Input, frozen=True, kw_only=True):
+    note: LongText
 
 
-class ReportBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ReportBody(Input, frozen=True, kw_only=True):
     """A serious incident reported to Arbetsmiljöverket."""
 
     reported_at: AwareDatetime
-    reference: Annotated[str, Meta(min_length=1, max_length=200)]
+    reference: ShortText

@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass
 
 from contracts.common import Actor, Org, Role, State, UnitKind
+from contracts.refusals import Refusal
 
 
 class Action(enum.StrEnum):
@@ -123,11 +124,14 @@ class Situation:
 
 @dataclass(frozen=True)
 class Denied:
-    """Why an action is not allowed: `status` 403 (who) or 409 (when)."""
+    """Why an action is not allowed: 403 (who) or 409 (when), as the refusal says."""
 
-    status: int
-    code: str
+    code: Refusal
     detail: str
+
+    @property
+    def status(self) -> int:
+        return self.code.status
 
 
 def parties(situation: Situation, actor: Actor, actor_unit_kind: UnitKind | None) -> set[Party]:
@@ -164,13 +168,13 @@ def check(
         # e.g. the loser of a race to confirm the same reception.
         if found and rule.parties <= MOMENTARY and rule.roles & set(actor.roles):
             return Denied(
-                409, "illegal_transition", f"Only the current {_names(rule.parties)} may {action}."
+                Refusal.ILLEGAL_TRANSITION, f"Only the current {_names(rule.parties)} may {action}."
             )
-        return Denied(403, "forbidden", f"Only the {_names(rule.parties)} may {action}.")
+        return Denied(Refusal.FORBIDDEN, f"Only the {_names(rule.parties)} may {action}.")
     if not rule.roles & set(actor.roles):
-        return Denied(403, "forbidden", f"Your role may not {action}.")
+        return Denied(Refusal.FORBIDDEN, f"Your role may not {action}.")
     if situation.state not in rule.states:
-        return Denied(409, "illegal_transition", f"Cannot {action} in state {situation.state}.")
+        return Denied(Refusal.ILLEGAL_TRANSITION, f"Cannot {action} in state {situation.state}.")
     return _precondition(action, situation)
 
 
@@ -178,25 +182,23 @@ def _precondition(action: Action, s: Situation) -> Denied | None:
     pending = s.pending_release_to is not None
     match action:
         case Action.SCHEDULE if s.state == State.SCHEDULED and (pending or s.any_reception):
-            return Denied(409, "handover_started", "Rescheduling ends at the first handover.")
+            return Denied(Refusal.HANDOVER_STARTED, "Rescheduling ends at the first handover.")
         case Action.SCHEDULE if not s.assessment_complete:
             return Denied(
-                409,
-                "security_assessment_incomplete",
+                Refusal.SECURITY_ASSESSMENT_INCOMPLETE,
                 "The security assessment must be complete before scheduling.",
             )
         case Action.RELEASE | Action.CANCEL | Action.COMPLETE | Action.NOT_EXECUTED if pending:
             return Denied(
-                409, "release_pending", "A release awaits reception; the receiver must confirm."
+                Refusal.RELEASE_PENDING, "A release awaits reception; the receiver must confirm."
             )
         case Action.COMPLETE if s.destination_unit is not None:
             return Denied(
-                409,
-                "destination_must_receive",
+                Refusal.DESTINATION_MUST_RECEIVE,
                 "The destination is a unit: release to it; its reception completes the request.",
             )
         case Action.CANCEL if s.any_reception:
-            return Denied(409, "handover_started", "After the first handover, use not-executed.")
+            return Denied(Refusal.HANDOVER_STARTED, "After the first handover, use not-executed.")
     return None
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 from personnummer import personnummer
 
-from contracts.common import AwareDatetime, LongText, ShortText
+from contracts.common import AwareDatetime, Input, LongText, ShortText
 
 _NUMBER = Annotated[
     str,
     Meta(
-        pattern=r"^(\d{2})?\d{6}[-+]?\d{4}$",
+        pattern=r"^([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}$",
         description="10 or 12 digits, optionally with '-' or '+' before the last four.",
     ),
 ]
@@ -33,35 +34,27 @@ def _normalise(number: str, *, coordination: bool) -> str:
     return f"{digits[:8]}-{digits[8:]}"
 
 
-class PersonnummerIdentity(
-    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="personnummer"
-):
+class PersonnummerIdentity(Input, frozen=True, kw_only=True, tag="personnummer"):
     """A Swedish personal identity number."""
 
     number: Annotated[_NUMBER, Meta(examples=["19121212-1212"])]
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         msgspec.structs.force_setattr(self, "number", _normalise(self.number, coordination=False))
 
 
-class SamordningsnummerIdentity(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    forbid_unknown_fields=True,
-    tag="samordningsnummer",
-):
+class SamordningsnummerIdentity(Input, frozen=True, kw_only=True, tag="samordningsnummer"):
     """A coordination number (day of birth + 60) for people not registered in Sweden."""
 
     number: Annotated[_NUMBER, Meta(examples=["19121272-1219"])]
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         msgspec.structs.force_setattr(self, "number", _normalise(self.number, coordination=True))
 
 
-class UnknownIdentity(
-    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="unknown"
-):
+class UnknownIdentity(Input, frozen=True, kw_only=True, tag="unknown"):
     """Identity not established; a description stands in for it."""
 
     description: LongText
@@ -70,7 +63,7 @@ class UnknownIdentity(
 Identity = PersonnummerIdentity | SamordningsnummerIdentity | UnknownIdentity
 
 
-class Person(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Person(Input, frozen=True, kw_only=True):
     """The person the request is about."""
 
     identity: Annotated[
@@ -94,7 +87,7 @@ class DecisionKind(enum.StrEnum):
 TRANSFER_DECISIONS = frozenset({DecisionKind.REMAND_DECISION, DecisionKind.SENTENCE_ENFORCEMENT})
 
 
-class Decision(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Decision(Input, frozen=True, kw_only=True):
     """A decision by a court or authority, with the time it was taken."""
 
     kind: DecisionKind
@@ -103,11 +96,21 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     decided_at: AwareDatetime
 
 
-class Restrictions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Restrictions(Input, frozen=True, kw_only=True):
     """Restrictions (restriktioner) the prosecutor has imposed."""
 
     applies: bool = False
     kinds: Annotated[tuple[ShortText, ...], Meta(max_length=20)] = ()
+
+
+def birth_date(identity: Identity) -> date | None:
+    """The date of birth an identity number carries (a samordningsnummer's day less 60)."""
+    match identity:
+        case PersonnummerIdentity(number=number) | SamordningsnummerIdentity(number=number):
+            parsed_date: date = personnummer.parse(number).get_date()
+            return parsed_date
+        case UnknownIdentity():
+            return None
 
 
 def masked_identity(identity: Identity) -> str:

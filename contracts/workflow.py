@@ -32,6 +32,10 @@ def workflow_id(handover_id: str) -> str:
     return f"handover-{handover_id}"
 
 
+# The type of the projection's non-retryable failure: PostgreSQL refused the data itself.
+PROJECTION_REFUSED = "projection_refused"
+
+
 class EventType(enum.StrEnum):
     """What happened to a request."""
 
@@ -55,6 +59,7 @@ class EventType(enum.StrEnum):
     DEADLINE_EXTENDED = "deadline_extended"
     ESCALATION_ACKNOWLEDGED = "escalation_acknowledged"
     PERSONAL_DATA_ERASED = "personal_data_erased"
+    CHANGE_REFUSED = "change_refused"
 
 
 class CommandMeta(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,10 +10,11 @@ import msgspec
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from contracts.api import HandoverRecord
 from contracts.deadlines import DeadlineName
-from contracts.workflow import ACTIVITY_PROJECT, Projection
+from contracts.workflow import ACTIVITY_PROJECT, PROJECTION_REFUSED, Projection
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +41,28 @@ def breached(record: HandoverRecord) -> bool:
 
 _json = msgspec.json.Encoder()
 
+# Failures that say PostgreSQL (or the driver) refuses the data itself: SQLSTATE class 22
+# (data exception) and 23 (integrity constraint), and values that cannot be encoded. Retrying
+# cannot help them; anything else (connection lost, timeouts, shutdown) is retried until
+# PostgreSQL is back.
+REFUSED = (
+    asyncpg.exceptions.DataError,
+    asyncpg.exceptions.IntegrityConstraintViolationError,
+    UnicodeError,
+    OverflowError,
+    msgspec.EncodeError,
+)
+
+
+def refused(exc: BaseException) -> ApplicationError:
+    """A non-retryable failure that names the error class and SQLSTATE, never the data."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    return ApplicationError(
+        f"PostgreSQL refused the projection ({type(exc).__name__}, SQLSTATE {sqlstate})",
+        type=PROJECTION_REFUSED,
+        non_retryable=True,
+    )
+
 
 class Projector:
     """Writes a workflow's new events and row to PostgreSQL in one transaction."""
@@ -49,6 +72,26 @@ class Projector:
 
     @activity.defn(name=ACTIVITY_PROJECT)
     async def project(self, projection: Projection) -> None:
+        try:
+            await self._write(projection)
+        except REFUSED as exc:
+            log.error(
+                "projection.refused",
+                handover_id=projection.record.id,
+                version=projection.record.version,
+                request_id=projection.request_id,
+                error=type(exc).__name__,
+                sqlstate=getattr(exc, "sqlstate", None),
+            )
+            raise refused(exc) from None
+        log.info(
+            "handover.projected",
+            handover_id=projection.record.id,
+            version=projection.record.version,
+            request_id=projection.request_id,
+        )
+
+    async def _write(self, projection: Projection) -> None:
         record = projection.record
         async with self._pool.acquire() as conn, conn.transaction():
             moved = await conn.fetchval(
@@ -91,12 +134,6 @@ class Projector:
             )
             if moved is not None:
                 await self._children(conn, record)
-        log.info(
-            "handover.projected",
-            handover_id=record.id,
-            version=record.version,
-            request_id=projection.request_id,
-        )
 
     @staticmethod
     async def _children(conn: PoolConnectionProxy[asyncpg.Record], record: HandoverRecord) -> None:

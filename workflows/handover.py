@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import msgspec
@@ -36,11 +37,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.assessment import AssessmentBody, IncidentBody
     from contracts.common import FINAL_STATES, SERVICE, Kind, Org, State
-    from contracts.deadlines import AcknowledgeBody, ExtendBody, ReportBody
+    from contracts.deadlines import AcknowledgeBody, EscalationLevel, ExtendBody, ReportBody
     from contracts.eventlog import GENESIS_HASH, sealed
     from contracts.lifecycle import Action
+    from contracts.refusals import Refusal
     from contracts.workflow import (
         ACTIVITY_PROJECT,
+        PROJECTION_REFUSED,
         QUERY_RECORD,
         UPDATE_ACKNOWLEDGE,
         UPDATE_ASSESS,
@@ -92,6 +95,15 @@ LIFECYCLE_EVENTS = frozenset(
 )
 
 
+class ChangeRefused(Exception):
+    """The read model refused a change for its data; the workflow kept its state before it."""
+
+
+def _refused(exc: ActivityError) -> bool:
+    cause = exc.cause
+    return isinstance(cause, ApplicationError) and cause.type == PROJECTION_REFUSED
+
+
 @workflow.defn(name=WORKFLOW_NAME)
 class HandoverWorkflow:
     """One request from creation to a final state, and a follow-up window after it."""
@@ -141,10 +153,13 @@ class HandoverWorkflow:
                 self._check_same_request(cmd)
                 return self._record
             now = workflow.now()
+            try:
+                record = self._new_record(cmd, now)
+                if workflow.patched(PATCH_DEADLINES):
+                    record = clock.start(record, cmd.clocks, now)
+            except Exception as exc:
+                raise self._fault(Refusal.INTERNAL_ERROR, UPDATE_CREATE, cmd.meta, exc) from exc
             self._fingerprint = cmd.fingerprint
-            record = self._new_record(cmd, now)
-            if workflow.patched(PATCH_DEADLINES):
-                record = clock.start(record, cmd.clocks, now)
             data: dict[str, Any] = {
                 "kind": record.kind,
                 "requesting_unit": record.requester,
@@ -159,7 +174,13 @@ class HandoverWorkflow:
             if record.deadlines:
                 data["deadlines"] = {d.id: d.due_at.isoformat() for d in record.deadlines}
                 data["policy_version"] = record.policy_version
-            await self._commit(Change(record, [NewEvent(EventType.REQUESTED, now, data)]), cmd.meta)
+            try:
+                await self._commit(
+                    Change(record, [NewEvent(EventType.REQUESTED, now, data)]), cmd.meta
+                )
+            except ChangeRefused as exc:
+                self._fingerprint = None  # the request was not made; a retry starts afresh
+                raise self._fault(Refusal.CHANGE_NOT_STORED, UPDATE_CREATE, cmd.meta, exc) from exc
             workflow.logger.info(
                 "handover.requested",
                 extra={
@@ -179,7 +200,7 @@ class HandoverWorkflow:
     def _check_same_request(self, cmd: CreateHandover) -> None:
         if cmd.fingerprint != self._fingerprint:
             raise error(
-                "idempotency_key_reused",
+                Refusal.IDEMPOTENCY_KEY_REUSED,
                 "This Idempotency-Key was used for a different request body.",
             )
 
@@ -399,17 +420,20 @@ class HandoverWorkflow:
     async def _keep_time(self) -> None:
         """Fire warnings and breaches when their instant comes; sleep until the next one."""
         while self._current().erased_at is None:
-            if clock.due(self._current(), workflow.now()):
-                async with self._lock:
-                    for deadline, what in clock.due(self._current(), workflow.now()):
-                        change = clock.fire(self._current(), deadline, what, workflow.now())
-                        await self._commit(change, None)
-                        workflow.logger.info(
-                            "deadline." + ("warned" if what == "warn" else "breached"),
-                            extra={"handover_id": self._id, "deadline": deadline.id},
-                        )
+            try:
+                if await self._fire_due():
+                    continue
+                moment = clock.next_moment(self._current())
+            except Exception as exc:  # noqa: BLE001 - a fault here must not stop the clocks
+                # Logged for operators; wait for the next change instead of failing the same
+                # way in a loop (a workflow task that raises is retried for ever, unseen).
+                workflow.logger.error(
+                    "deadline.engine_failed",
+                    extra={"handover_id": self._id, "error": type(exc).__name__},
+                )
+                self._wake = False
+                await workflow.wait_condition(lambda: self._wake)
                 continue
-            moment = clock.next_moment(self._current())
             self._wake = False
             if moment is None:
                 await workflow.wait_condition(lambda: self._wake)
@@ -419,6 +443,20 @@ class HandoverWorkflow:
                 continue  # wait_condition(timeout=0) would raise at once
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._wake, timeout=delay)
+
+    async def _fire_due(self) -> bool:
+        """Warn and breach every deadline whose instant has come; whether any was due."""
+        if not clock.due(self._current(), workflow.now()):
+            return False
+        async with self._lock:
+            for deadline, what in clock.due(self._current(), workflow.now()):
+                change = clock.fire(self._current(), deadline, what, workflow.now())
+                await self._commit(change, None)
+                workflow.logger.info(
+                    "deadline." + ("warned" if what == "warn" else "breached"),
+                    extra={"handover_id": self._id, "deadline": deadline.id},
+                )
+        return True
 
     # -- machinery --------------------------------------------------------------------
 
@@ -433,15 +471,28 @@ class HandoverWorkflow:
     def _precheck(self, cmd: Command[Any], rule: Callable[[HandoverRecord], None]) -> None:
         """Validators judge against the workflow's own state, never the read model."""
         if self._record is None:
-            raise error("not_found", f"No handover request {self._id}.")
+            raise error(Refusal.NOT_FOUND, f"No handover request {self._id}.")
         if cmd.idempotency_key is not None:
             seen = self._keys.get(cmd.idempotency_key)
             if seen is not None and seen != cmd.fingerprint:
                 raise error(
-                    "idempotency_key_reused",
+                    Refusal.IDEMPOTENCY_KEY_REUSED,
                     "This Idempotency-Key was used for a different request body.",
                 )
-        rule(self._record)
+        try:
+            rule(self._record)
+        except ApplicationError:
+            raise
+        except Exception as exc:
+            workflow.logger.error(
+                "handover.rule_failed",
+                extra={
+                    "handover_id": self._id,
+                    "request_id": cmd.meta.request_id,
+                    "error": type(exc).__name__,
+                },
+            )
+            raise error(Refusal.INTERNAL_ERROR, "The service failed to check this change.") from exc
 
     async def _act(self, action: Action, cmd: Command[Any]) -> HandoverRecord:
         return await self._run_locked(
@@ -449,7 +500,9 @@ class HandoverWorkflow:
             lambda r: transitions.check_action(
                 r, action, cmd, now=workflow.now(), previous=self._previous_time()
             ),
-            lambda r, now: transitions.apply(r, action, cmd.meta, cmd.body, now),
+            lambda r, now: transitions.apply(
+                r, action, cmd.meta, transitions.settled(cmd.body, self._previous_time()), now
+            ),
         )
 
     async def _run_locked(
@@ -463,8 +516,18 @@ class HandoverWorkflow:
             self._precheck(cmd, rule)
             before = self._current()
             now = workflow.now()
-            applied = clock.follow(before, change(before, now), cmd.meta.actor.ref(), now)
-            await self._commit(applied, cmd.meta)
+            info = workflow.current_update_info()
+            name = info.name if info is not None else "update"
+            try:
+                applied = clock.follow(before, change(before, now), cmd.meta.actor.ref(), now)
+            except ApplicationError:
+                raise
+            except Exception as exc:
+                raise await self._alert(Refusal.INTERNAL_ERROR, name, cmd.meta, exc) from exc
+            try:
+                await self._commit(applied, cmd.meta)
+            except ChangeRefused as exc:
+                raise await self._alert(Refusal.CHANGE_NOT_STORED, name, cmd.meta, exc) from exc
             if cmd.idempotency_key is not None:
                 self._keys[cmd.idempotency_key] = cmd.fingerprint
             workflow.logger.info(
@@ -477,6 +540,47 @@ class HandoverWorkflow:
                 },
             )
             return self._current()
+
+    def _fault(
+        self, refusal: Refusal, update: str, meta: CommandMeta, exc: BaseException
+    ) -> ApplicationError:
+        """Log a change the service could not make (for operators) and refuse it."""
+        workflow.logger.error(
+            "handover." + refusal,
+            extra={
+                "handover_id": self._id,
+                "update": update,
+                "request_id": meta.request_id,
+                "error": type(exc.__cause__ or exc).__name__,
+            },
+        )
+        if refusal == Refusal.CHANGE_NOT_STORED:
+            text = "The change could not be stored, so it was not applied; operators are alerted."
+        else:
+            text = "The service failed to apply this change; nothing was applied."
+        return error(refusal, text)
+
+    async def _alert(
+        self, refusal: Refusal, update: str, meta: CommandMeta, exc: BaseException
+    ) -> ApplicationError:
+        """As `_fault`, and escalate to coordinators: the request did not move as asked."""
+        problem = self._fault(refusal, update, meta, exc)
+        now = workflow.now()
+        detail = (
+            f"A change ({update}) was refused by the service ({refusal}) and not applied; "
+            f"the request keeps its state. Request id {meta.request_id}."
+        )
+        record, escalation = clock.escalate(
+            self._current(), EscalationLevel.OPERATIONS, update, False, detail, now
+        )
+        data = {"update": update, "reason": str(refusal), "escalation": escalation.id}
+        try:
+            await self._commit(
+                Change(record, [NewEvent(EventType.CHANGE_REFUSED, now, data)]), None
+            )
+        except ChangeRefused:
+            workflow.logger.error("handover.alert_not_stored", extra={"handover_id": self._id})
+        return problem
 
     def _previous_time(self) -> datetime:
         times = [e.occurred_at for e in self._events if e.type in LIFECYCLE_EVENTS]
@@ -512,12 +616,22 @@ class HandoverWorkflow:
                     )
                 )
             )
+        before, count = self._record, len(self._events)
         self._events.extend(new)
         self._record = msgspec.structs.replace(change.record, version=new[-1].seq, updated_at=now)
         self._wake = True  # deadlines may have started, ended or moved
-        await workflow.execute_activity(
-            ACTIVITY_PROJECT,
-            Projection(record=self._record, events=new, request_id=request_id),
-            start_to_close_timeout=timedelta(seconds=15),
-            retry_policy=PROJECTION_RETRY,
-        )
+        try:
+            await workflow.execute_activity(
+                ACTIVITY_PROJECT,
+                Projection(record=self._record, events=new, request_id=request_id),
+                start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=PROJECTION_RETRY,
+            )
+        except ActivityError as exc:
+            if not _refused(exc):
+                raise
+            # Nothing of the change stays, so the request moves on from where it was; an
+            # outage is never this (the projection retries until PostgreSQL is back).
+            del self._events[count:]
+            self._record = before
+            raise ChangeRefused(self._id) from exc

@@ -9,11 +9,12 @@ from msgspec.structs import replace
 
 from contracts.api import HandoverRecord
 from contracts.assessment import SERIOUS
-from contracts.common import Role
+from contracts.common import CLOCK_SKEW, Role
 from contracts.deadlines import AcknowledgeBody, DeadlineState, ExtendBody, ReportBody
 from contracts.lifecycle import OVERVIEW, REPORTING, parties
+from contracts.refusals import Refusal
 from contracts.workflow import Command, EventType
-from workflows.transitions import CLOCK_SKEW, Change, NewEvent, check_common, error, invalid
+from workflows.transitions import Change, NewEvent, check_common, error, invalid
 
 # Who may move a deadline by a recorded decision: coordinators, the custody supervisor
 # (arrestföreståndare) and integrated systems; operational clocks also transport planners.
@@ -38,15 +39,15 @@ def check_extend(record: HandoverRecord, command: Command[ExtendBody], *, now: d
         check_common(record, command.meta, command)  # raises precondition_failed
     deadline = next((d for d in record.deadlines if d.id == command.target), None)
     if deadline is None:
-        raise error("not_found", f"No deadline {command.target} on this request.")
+        raise error(Refusal.NOT_FOUND, f"No deadline {command.target} on this request.")
     allowed = EXTENDERS_LEGAL if deadline.legal else EXTENDERS_OPERATIONAL
     if not (set(actor.roles) & allowed) or (not coordinator and not _is_party(record, command)):
-        raise error("forbidden", f"Your role may not extend {deadline.name}.")
+        raise error(Refusal.FORBIDDEN, f"Your role may not extend {deadline.name}.")
     if actor.has_any(Role.AUDITOR) and not actor.has_any(Role.COORDINATOR):
-        raise error("forbidden", "Auditors read; they do not extend deadlines.")
+        raise error(Refusal.FORBIDDEN, "Auditors read; they do not extend deadlines.")
     if deadline.state not in EXTENDABLE:
         raise error(
-            "deadline_closed",
+            Refusal.DEADLINE_CLOSED,
             f"The deadline is {deadline.state}; only a running or breached one can be extended.",
             current_state=record.state,
         )
@@ -60,15 +61,15 @@ def check_extend(record: HandoverRecord, command: Command[ExtendBody], *, now: d
 def check_acknowledge(record: HandoverRecord, command: Command[AcknowledgeBody]) -> None:
     actor = command.meta.actor
     if not actor.has_any(Role.COORDINATOR):
-        raise error("forbidden", "Coordinators acknowledge escalations.")
+        raise error(Refusal.FORBIDDEN, "Coordinators acknowledge escalations.")
     if command.expected_version is not None:
         check_common(record, command.meta, command)
     escalation = next((e for e in record.escalations if e.id == command.target), None)
     if escalation is None:
-        raise error("not_found", f"No escalation {command.target}.")
+        raise error(Refusal.NOT_FOUND, f"No escalation {command.target}.")
     if escalation.acknowledged_at is not None:
         raise error(
-            "already_acknowledged",
+            Refusal.ALREADY_ACKNOWLEDGED,
             f"Acknowledged at {escalation.acknowledged_at.isoformat()}.",
             current_state=record.state,
         )
@@ -92,16 +93,18 @@ def acknowledge(record: HandoverRecord, command: Command[AcknowledgeBody], now: 
 def check_report(record: HandoverRecord, command: Command[ReportBody], *, now: datetime) -> None:
     check_common(record, command.meta, command)
     if not set(command.meta.actor.roles) & REPORTING:
-        raise error("forbidden", "Your role may not report incidents.")
+        raise error(Refusal.FORBIDDEN, "Your role may not report incidents.")
     number = int(command.target or 0)
     incident = next((i for i in record.incidents if i.number == number), None)
     if incident is None:
-        raise error("not_found", f"No incident {number} on this request.")
+        raise error(Refusal.NOT_FOUND, f"No incident {number} on this request.")
     if incident.severity not in SERIOUS:
         raise invalid("$", "only serious incidents are reported to Arbetsmiljöverket")
     if incident.reported_at is not None:
         raise error(
-            "already_reported", "The incident is already reported.", current_state=record.state
+            Refusal.ALREADY_REPORTED,
+            "The incident is already reported.",
+            current_state=record.state,
         )
     at = command.body.reported_at
     if at > now + CLOCK_SKEW:

@@ -37,7 +37,7 @@ from contracts.api import (
     Schedule,
 )
 from contracts.assessment import AssessmentBody, Incident, IncidentBody, SecurityAssessment
-from contracts.common import FINAL_STATES, Actor, Role, State
+from contracts.common import CLOCK_SKEW, FINAL_STATES, Actor, Role, State
 from contracts.lifecycle import (
     ASSESSING,
     OVERVIEW,
@@ -49,10 +49,9 @@ from contracts.lifecycle import (
     check,
     parties,
 )
+from contracts.refusals import Refusal
 from contracts.workflow import Command, CommandMeta, EventType
 
-# Field devices' clocks drift; an event up to this far in the future is accepted.
-CLOCK_SKEW = timedelta(minutes=2)
 ActionBody = (
     AcceptBody
     | DeferBody
@@ -83,13 +82,13 @@ def situation(record: HandoverRecord) -> Situation:
     return record.situation()
 
 
-def error(code: str, text: str, **details: Any) -> ApplicationError:
+def error(code: Refusal, text: str, **details: Any) -> ApplicationError:
     """A refusal the API turns into a problem; `details` travel as its first detail."""
-    return ApplicationError(text, details, type=code, non_retryable=True)
+    return ApplicationError(text, details, type=str(code), non_retryable=True)
 
 
 def invalid(field: str, reason: str) -> ApplicationError:
-    return error("invalid_input", f"{field}: {reason}", field=field, reason=reason)
+    return error(Refusal.INVALID_INPUT, f"{field}: {reason}", field=field, reason=reason)
 
 
 def check_common(record: HandoverRecord, meta: CommandMeta, command: Command[Any]) -> None:
@@ -99,11 +98,11 @@ def check_common(record: HandoverRecord, meta: CommandMeta, command: Command[Any
         # Someone who may read the request learns why they cannot change it; others that
         # it does not exist for them.
         if actor.has_any(*OVERVIEW) or actor.unit in record.parties():
-            raise error("forbidden", "You are not a party who may change this request.")
-        raise error("not_found", f"No handover request {record.id}.")
+            raise error(Refusal.FORBIDDEN, "You are not a party who may change this request.")
+        raise error(Refusal.NOT_FOUND, f"No handover request {record.id}.")
     if command.expected_version is not None and command.expected_version != record.version:
         raise error(
-            "precondition_failed",
+            Refusal.PRECONDITION_FAILED,
             f"If-Match names version {command.expected_version}; the request is at "
             f"version {record.version}.",
             current_version=record.version,
@@ -136,8 +135,34 @@ def check_action(
 def _field_time(at: datetime, *, now: datetime, previous: datetime, field: str) -> None:
     if at > now + CLOCK_SKEW:
         raise invalid(field, "lies in the future")
-    if at < previous:
+    if at < at_precision_of(at, previous):
         raise invalid(field, f"is before the previous event ({previous.isoformat()})")
+
+
+def at_precision_of(given: datetime, previous: datetime) -> datetime:
+    """`previous` cut to the precision `given` was written in: whole seconds or milliseconds.
+
+    A client that sends `12:00:07` means some instant in that second; it is not before an
+    event the service stamped at `12:00:07.345`.
+    """
+    if given.microsecond == 0:
+        return previous.replace(microsecond=0)
+    if given.microsecond % 1000 == 0:
+        return previous.replace(microsecond=previous.microsecond // 1000 * 1000)
+    return previous
+
+
+def settled(body: Any, previous: datetime) -> Any:
+    """The body with its field time no earlier than the previous event.
+
+    A time accepted by `at_precision_of` but before `previous` lies in the same second (or
+    millisecond) as it; the earliest instant of that second that keeps the log and the
+    custody chain in order is `previous` itself, so that is what is recorded.
+    """
+    at = getattr(body, "occurred_at", None)
+    if isinstance(at, datetime) and at < previous:
+        return replace(body, occurred_at=previous)
+    return body
 
 
 def _check_body(record: HandoverRecord, body: Any, *, now: datetime, previous: datetime) -> None:
@@ -262,7 +287,7 @@ def apply(
                 msgspec.to_builtins(body),
                 closure=closure,
             )
-    raise error("invalid_input", f"unexpected body for {action}")
+    raise error(Refusal.INVALID_INPUT, f"unexpected body for {action}")
 
 
 def _move(
@@ -333,12 +358,14 @@ def check_assessment(record: HandoverRecord, command: Command[AssessmentBody]) -
     check_common(record, meta, command)
     if record.state in FINAL_STATES:
         raise error(
-            "illegal_transition", f"The request is {record.state}.", current_state=record.state
+            Refusal.ILLEGAL_TRANSITION,
+            f"The request is {record.state}.",
+            current_state=record.state,
         )
     here = situation(record)
     found = parties(here, meta.actor, meta.actor_unit_kind)
     if Party.REQUESTER not in found or not _has(meta.actor, ASSESSING):
-        raise error("forbidden", "The requesting unit's custody staff keep the assessment.")
+        raise error(Refusal.FORBIDDEN, "The requesting unit's custody staff keep the assessment.")
     if record.security_assessments and not command.body.amendment_reason:
         raise invalid("$.amendment_reason", "an amendment needs a reason")
 
@@ -376,7 +403,7 @@ def check_incident(
     meta = command.meta
     check_common(record, meta, command)
     if not _has(meta.actor, REPORTING):
-        raise error("forbidden", "Your role may not record incidents.")
+        raise error(Refusal.FORBIDDEN, "Your role may not record incidents.")
     at = command.body.occurred_at
     if at > now + CLOCK_SKEW:
         raise invalid("$.occurred_at", "lies in the future")

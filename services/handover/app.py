@@ -21,7 +21,7 @@ from services.handover.api.deadlines import DeadlineController, EscalationContro
 from services.handover.api.feed import FeedController
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
-from services.handover.api.strict import reject_unknown_query
+from services.handover.api.strict import StrictRequest, check_request
 from services.handover.api.units import UnitController
 from services.handover.auth import build_auth
 from services.handover.commands import WorkflowCommands
@@ -126,7 +126,8 @@ def create_app(settings: Settings) -> Litestar:
             "temporal": Provide(provide_temporal, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
-        before_request=reject_unknown_query,
+        before_request=check_request,
+        request_class=StrictRequest,
         lifespan=[lifespan],
         middleware=[request_context],
         request_max_body_size=MAX_BODY_BYTES,

@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.api import HandoverRecord
+from contracts.refusals import Refusal
 from contracts.workflow import (
     UPDATE_CREATE,
     WORKFLOW_NAME,
@@ -27,10 +28,12 @@ from contracts.workflow import (
     workflow_id,
 )
 from services.handover.errors import (
+    ChangeNotStored,
     FieldError,
     Forbidden,
     IdempotencyKeyReused,
     IllegalTransition,
+    InternalError,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -40,18 +43,6 @@ from services.handover.errors import (
 )
 
 T = TypeVar("T")
-
-# Refusal codes raised by the workflow's validators (workflows/transitions.py).
-_CONFLICTS = {
-    "illegal_transition",
-    "handover_started",
-    "security_assessment_incomplete",
-    "release_pending",
-    "destination_must_receive",
-    "deadline_closed",
-    "already_acknowledged",
-    "already_reported",
-}
 
 
 class WorkflowGone(Exception):
@@ -149,37 +140,44 @@ class WorkflowCommands:
 
     @staticmethod
     def _problem(exc: WorkflowUpdateFailedError) -> ProblemError:
+        """The workflow's refusal as a problem whose status the refusal table gives."""
         cause = exc.cause
         if not isinstance(cause, ApplicationError):
             return Unprocessable("The change could not be applied.")
         details: dict[str, Any] = (
             cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         )
-        code = cause.type or ""
-        if code in _CONFLICTS:
-            return IllegalTransition(
-                cause.message,
-                extra={
-                    "current_state": details.get("current_state"),
-                    "allowed_actions": details.get("allowed_actions", []),
-                    "reason": code,
-                },
-            )
-        match code:
-            case "not_found":
+        try:
+            refusal = Refusal(cause.type or "")
+        except ValueError:
+            return Unprocessable(cause.message)
+        match refusal:
+            case Refusal.NOT_FOUND:
                 return NotFound(cause.message)
-            case "forbidden":
+            case Refusal.FORBIDDEN:
                 return Forbidden(
                     cause.message, extra={"current_state": details.get("current_state")}
                 )
-            case "precondition_failed":
+            case Refusal.PRECONDITION_FAILED:
                 return PreconditionFailed(
                     cause.message, extra={"current_version": details.get("current_version")}
                 )
-            case "idempotency_key_reused":
+            case Refusal.IDEMPOTENCY_KEY_REUSED:
                 return IdempotencyKeyReused(cause.message)
-            case "invalid_input":
+            case Refusal.INVALID_INPUT:
                 field = str(details.get("field", "$"))
                 reason = str(details.get("reason", cause.message))
                 return InvalidInput(cause.message, errors=[FieldError(field, reason)])
-        return Unprocessable(cause.message)
+            case Refusal.CHANGE_NOT_STORED:
+                return ChangeNotStored(cause.message, extra={"reason": refusal})
+            case Refusal.INTERNAL_ERROR:
+                return InternalError(cause.message, extra={"reason": refusal})
+        assert refusal.status == 409, refusal
+        return IllegalTransition(
+            cause.message,
+            extra={
+                "current_state": details.get("current_state"),
+                "allowed_actions": details.get("allowed_actions", []),
+                "reason": refusal,
+            },
+        )

@@ -61,6 +61,20 @@ _PG_ENV_VARS = (
     "PGSSLMODE",
     "PGTZ",
 )
+# No personal data in the server log: a failing statement's text and parameters, and the
+# DETAIL/CONTEXT lines that quote row data ("Failing row contains (...)", the key of a unique
+# violation, the JSON text of a bad jsonb value) are never written; the error itself still is.
+# Given as -c on start (they win over the config files) and stored with ALTER SYSTEM (a server
+# already running, or started by hand on the data dir, gets them too). infra/RUNBOOK.md has
+# the same list for production.
+_PRIVATE_LOG_SETTINGS = {
+    "log_error_verbosity": "terse",
+    "log_min_error_statement": "panic",
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_parameter_max_length": "0",
+    "log_parameter_max_length_on_error": "0",
+}
 
 
 class EmbeddedServerError(RuntimeError):
@@ -428,6 +442,7 @@ class EmbeddedPostgres:
     def _pg_ctl_start(self) -> None:
         self._socket_dir = self._choose_socket_dir()
         options = f"-p {self.port} -k {shlex.quote(str(self._socket_dir))} -h 127.0.0.1"
+        options += "".join(f" -c {k}={v}" for k, v in _PRIVATE_LOG_SETTINGS.items())
         result = self._run(
             [
                 str(self.bin_dir / "pg_ctl"),
@@ -480,6 +495,10 @@ class EmbeddedPostgres:
             "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db_name')\n"
             "\\gexec\n"
         )
+        script += "".join(
+            f"ALTER SYSTEM SET {k} = '{v}';\n" for k, v in _PRIVATE_LOG_SETTINGS.items()
+        )
+        script += "SELECT pg_reload_conf() \\g /dev/null\n"
         result = self._run(
             [
                 *self._psql_base(),

@@ -18,6 +18,9 @@ from litestar.exceptions import (
 from litestar.types import ExceptionHandlersMap
 from temporalio.service import RPCError
 
+from contracts.common import LINE_PATTERN, TEXT_PATTERN
+from contracts.refusals import Refusal
+
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -43,7 +46,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     current_state: str | None = None
     allowed_actions: list[str] | None = None
     current_version: int | None = None
-    reason: str | None = None
+    reason: Refusal | None = None
     request_id: str | None = None
 
 
@@ -105,6 +108,22 @@ class Unprocessable(ProblemError):
     status, slug, title = 422, "unprocessable", "The request cannot be processed"
 
 
+class ChangeNotStored(ProblemError):
+    status, slug, title = (
+        422,
+        "change-not-stored",
+        "The change could not be stored; nothing was applied",
+    )
+
+
+class InternalError(ProblemError):
+    status, slug, title = 500, "internal", "Internal error; nothing was applied"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "The body must be application/json"
+
+
 class DependencyUnavailable(ProblemError):
     status, slug, title = 503, "unavailable", "A service this API depends on is unavailable"
 
@@ -113,13 +132,26 @@ class DependencyUnavailable(ProblemError):
 PARAMETER_ALIASES = {"state_filter": "state"}
 
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]+)`)?$", re.S)
+# A check in a Struct's __post_init__ that names one of its fields: "`decided_at` must ...".
+_NAMED_FIELD = re.compile(r"^`(?P<name>[a-z_]+)` (?P<message>.*)$", re.S)
+_PATTERN_MESSAGES = {
+    LINE_PATTERN: "must be one line of text without control or direction-override characters",
+    TEXT_PATTERN: "must be text without control or direction-override characters",
+}
 
 
 def field_error(message: str, *, default_field: str = "$") -> FieldError:
     """Split msgspec's 'Expected `int`, got `str` - at `$.x`' into field and message."""
     match = _AT_PATH.match(message)
     assert match is not None
-    return FieldError(field=match["path"] or default_field, message=match["message"])
+    field, text = match["path"] or default_field, match["message"]
+    named = _NAMED_FIELD.match(text)
+    if named is not None:
+        field, text = f"{field}.{named['name']}", named["message"]
+    for pattern, friendly in _PATTERN_MESSAGES.items():
+        if repr(pattern) in text:  # msgspec quotes the pattern with repr()
+            text = friendly
+    return FieldError(field=field, message=text)
 
 
 def _request_id(request: Request[Any, Any, Any]) -> str | None:
@@ -223,7 +255,13 @@ def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
         return problem_response(
             request, status=400, slug="validation", title=InvalidInput.title, detail=exc.detail
         )
-    slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 429: "rate-limited"}
+    slug = {
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "too-large",
+        415: "unsupported-media-type",
+        429: "rate-limited",
+    }
     return problem_response(
         request,
         status=exc.status_code,

@@ -20,9 +20,9 @@ from contracts.api import (
     TransferCreate,
     Unit,
 )
-from contracts.common import Actor, Org, Role, UnitKind
+from contracts.common import CLOCK_SKEW, Actor, Org, Role, UnitKind
 from contracts.deadlines import Clocks
-from contracts.person import TRANSFER_DECISIONS
+from contracts.person import TRANSFER_DECISIONS, Person, birth_date
 from contracts.workflow import Command, CommandMeta, CreateHandover
 from services.handover.commands import WorkflowCommands, WorkflowGone
 from services.handover.errors import (
@@ -151,6 +151,7 @@ class HandoverService:
             errors.append(
                 FieldError("$.decision.kind", "a transfer rests on a remand decision or a sentence")
             )
+        errors += _person(body.person)
         errors += _decision_times(body.decision.decided_at, "$.decision.decided_at")
         for at, path in (
             (body.apprehended_at, "$.apprehended_at"),
@@ -191,6 +192,7 @@ class HandoverService:
         ):
             if place.unit is not None:
                 errors += _expect_unit(units, place.unit, path, None)
+        errors += _person(body.person)
         errors += _decision_times(body.decision.decided_at, "$.decision.decided_at")
         if body.placed_at is not None:
             errors += _decision_times(body.placed_at, "$.placed_at")
@@ -283,6 +285,14 @@ def _expect_unit(
 
 
 def _decision_times(decided_at: datetime, path: str) -> list[FieldError]:
-    if decided_at > datetime.now(UTC):
+    """A decision already taken: in the past, with the clock skew every client instant gets."""
+    if decided_at > datetime.now(UTC) + CLOCK_SKEW:
         return [FieldError(path, "lies in the future")]
+    return []
+
+
+def _person(person: Person) -> list[FieldError]:
+    born = birth_date(person.identity)
+    if born is not None and born > datetime.now(STOCKHOLM).date():
+        return [FieldError("$.person.identity.number", "has a date of birth in the future")]
     return []

@@ -48,7 +48,10 @@ def configure_logging(settings: Settings) -> None:
         _drop_personal_data,
     ]
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json_output
+        # Plain tracebacks: a rich one would print local variables, which may hold a person.
+        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

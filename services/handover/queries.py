@@ -7,9 +7,10 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
+from msgspec import Meta
 
 from contracts.api import (
     AccessPage,
@@ -21,12 +22,14 @@ from contracts.api import (
     HandoverRecord,
     Unit,
 )
-from contracts.common import Actor, Role
+from contracts.common import Actor, AwareDatetime, Count, Role, instant_in_range
 from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound
 from services.handover.repository import Repository
 from services.handover.views import may_see, plans_for_agency, representation
 
 PURPOSE = "case_handling"
+# PostgreSQL's 64-bit transaction ids, as the feed's cursor carries them.
+TransactionId = Annotated[str, Meta(pattern=r"^[0-9]{1,19}$")]
 T = TypeVar("T")
 
 
@@ -54,7 +57,12 @@ def encode_cursor(order: str, key: datetime, row_id: str) -> str:
 
 
 def decode_cursor(cursor: str, order: str) -> tuple[datetime, str]:
-    kind, key, row_id = decode_position(cursor, tuple[str, datetime, uuid.UUID])
+    kind, key, row_id = decode_position(cursor, tuple[str, AwareDatetime, uuid.UUID])
+    if not instant_in_range(key):
+        raise InvalidInput(
+            "cursor is not a position this API returned",
+            errors=[FieldError("cursor", "not a cursor this API returned")],
+        )
     if kind != order:
         raise InvalidInput(
             "cursor belongs to another sort order",
@@ -64,13 +72,13 @@ def decode_cursor(cursor: str, order: str) -> tuple[datetime, str]:
 
 
 def access_position(cursor: str) -> tuple[int, str]:
-    access_id, handover_id = decode_position(cursor, tuple[int, uuid.UUID])
+    access_id, handover_id = decode_position(cursor, tuple[Count, uuid.UUID])
     return access_id, str(handover_id)
 
 
 def feed_position(after: str) -> tuple[str, int]:
-    tx, seq = decode_position(after, tuple[str, int], "after")
-    if not tx.isdigit():
+    tx, seq = decode_position(after, tuple[TransactionId, Count], "after")
+    if int(tx) > 2**63 - 1:
         raise InvalidInput(
             "after is not a position this API returned",
             errors=[FieldError("after", "not a cursor this API returned")],

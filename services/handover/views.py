@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import msgspec
@@ -45,6 +46,10 @@ def representation(
     return Handover(**fields, allowed_actions=actions)
 
 
+# ASCII digits only (`str.isdigit` also takes '²' and Arabic-Indic digits), within int64.
+_VERSION = re.compile(r"[0-9]{1,18}")
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 
@@ -54,7 +59,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not _VERSION.fullmatch(text):
         raise InvalidInput(
             'If-Match must be an ETag this API returned, like "3"',
             errors=[FieldError("If-Match", "not an ETag of this API")],

@@ -25,16 +25,15 @@ from contracts.common import Actor
 from contracts.lifecycle import Action
 from contracts.workflow import UPDATE_ASSESS, UPDATE_INCIDENT
 from services.handover.api import examples
-from services.handover.api.docs import BEARER, ETAG, problems
+from services.handover.api.docs import BEARER, CHANGE_STATUSES, ETAG, problems
 from services.handover.api.handovers import IdempotencyKey, IfMatch, request_id
-from services.handover.api.strict import strict_body
 from services.handover.errors import NotFound
 from services.handover.handovers import HandoverService
 from services.handover.queries import HandoverQueries
 from services.handover.views import etag, parse_if_match
 
 BASE = "/{handover_id:uuid}"
-CHANGE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 422, 503)
+CHANGE_PROBLEMS = problems(*CHANGE_STATUSES)
 
 ACTIONS: list[tuple[Action, type[msgspec.Struct], dict[str, Any], str]] = [
     (Action.ACCEPT, bodies.AcceptBody, examples.ACCEPT, "Accept the request (executor)."),
@@ -64,17 +63,17 @@ async def change(
     handovers: HandoverService,
     handover_id: UUID | str,
     name: str,
-    body_type: type[msgspec.Struct],
+    body: msgspec.Struct,
     if_match: str | None,
     idempotency_key: str | None,
     target: str | None = None,
 ) -> Handover:
-    """One update to a request: strict body, If-Match, Idempotency-Key; the request after."""
+    """One update to a request: its body, If-Match, Idempotency-Key; the request after."""
     return await handovers.act(
         actor=request.user,
         handover_id=str(handover_id),
         name=name,
-        body=await strict_body(request, body_type),
+        body=body,
         expected_version=parse_if_match(if_match),
         idempotency_key=idempotency_key,
         request_id=request_id(request),
@@ -94,7 +93,7 @@ def action_handler(
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Handover]:
         handover = await change(
-            request, handovers, handover_id, str(action), body_type, if_match, idempotency_key
+            request, handovers, handover_id, str(action), data, if_match, idempotency_key
         )
         return Response(handover, headers={"ETag": etag(handover.version)})
 
@@ -130,7 +129,7 @@ async def post_assessment(
 ) -> Response[AssessmentHistory]:
     """Record a new version of the security assessment (requesting unit's custody staff)."""
     record = await change(
-        request, handovers, handover_id, UPDATE_ASSESS, AssessmentBody, if_match, idempotency_key
+        request, handovers, handover_id, UPDATE_ASSESS, data, if_match, idempotency_key
     )
     versions = record.security_assessments
     return Response(
@@ -185,7 +184,7 @@ async def post_incident(
 ) -> Response[Incident]:
     """Record an incident (either party, any time, also after the request closed)."""
     record = await change(
-        request, handovers, handover_id, UPDATE_INCIDENT, IncidentBody, if_match, idempotency_key
+        request, handovers, handover_id, UPDATE_INCIDENT, data, if_match, idempotency_key
     )
     incident = record.incidents[-1]
     return Response(

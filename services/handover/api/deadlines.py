@@ -20,14 +20,14 @@ from contracts.deadlines import (
 )
 from contracts.workflow import UPDATE_ACKNOWLEDGE, UPDATE_EXTEND, UPDATE_REPORT
 from services.handover.api.actions import change
-from services.handover.api.docs import BEARER, ETAG, problems
+from services.handover.api.docs import BEARER, CHANGE_STATUSES, ETAG, problems
 from services.handover.api.handovers import MAX_LIMIT, IdempotencyKey, IfMatch
 from services.handover.errors import NotFound
 from services.handover.handovers import HandoverService
 from services.handover.queries import HandoverQueries
 from services.handover.views import etag
 
-CHANGE_PROBLEMS = problems(400, 401, 403, 404, 409, 412, 422, 503)
+CHANGE_PROBLEMS = problems(*CHANGE_STATUSES)
 EXTEND_EXAMPLE = {
     "reason": "court_decision",
     "decision": "Stockholms tingsrätt B 12345-26, beslut 2026-11-28",
@@ -69,7 +69,7 @@ class DeadlineController(Controller):
             handovers,
             handover_id,
             UPDATE_EXTEND,
-            ExtendBody,
+            data,
             if_match,
             idempotency_key,
             target=deadline,
@@ -101,7 +101,7 @@ class DeadlineController(Controller):
             handovers,
             handover_id,
             UPDATE_REPORT,
-            ReportBody,
+            data,
             if_match,
             idempotency_key,
             target=str(number),
@@ -170,7 +170,7 @@ class EscalationController(Controller):
             handovers,
             handover_id,
             UPDATE_ACKNOWLEDGE,
-            AcknowledgeBody,
+            data,
             if_match,
             idempotency_key,
             target=str(escalation_id),

@@ -19,9 +19,14 @@ _DESCRIPTIONS = {
     404: "No such request, or not one you are a party to.",
     409: "Illegal in the request's current state.",
     412: "If-Match does not match the current version.",
-    422: "Idempotency-Key reused with another body, or unprocessable.",
+    415: "The body is not application/json in UTF-8.",
+    422: "Idempotency-Key reused with another body, or a change that could not be stored.",
     503: "PostgreSQL or Temporal unavailable; retry after Retry-After seconds.",
 }
+
+
+# Every operation that takes a body and changes a request.
+CHANGE_STATUSES = (400, 401, 403, 404, 409, 412, 415, 422, 503)
 
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:

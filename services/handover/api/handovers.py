@@ -12,10 +12,10 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 
 from contracts.api import Handover, HandoverCreate, HandoverPage
-from contracts.common import Actor, Kind, State, UnitId
+from contracts.common import INSTANT_PATTERN, Actor, Kind, State, UnitId
 from services.handover.api import examples
 from services.handover.api.docs import BEARER, ETAG, problems
-from services.handover.api.strict import parse_instant, strict_body
+from services.handover.api.strict import parse_instant
 from services.handover.handovers import HandoverService
 from services.handover.queries import HandoverQueries
 from services.handover.views import etag
@@ -55,7 +55,7 @@ class HandoverController(Controller):
         "/",
         operation_id="createHandover",
         status_code=201,
-        responses=problems(400, 401, 403, 409, 422, 503),
+        responses=problems(400, 401, 403, 409, 415, 422, 503),
         response_headers=[
             ResponseHeader(
                 name="Location", description="URL of the new request.", documentation_only=True
@@ -88,7 +88,7 @@ class HandoverController(Controller):
         """Create a handover request; it starts in state `requested`."""
         handover = await handovers.create(
             actor=request.user,
-            body=await strict_body(request, HandoverCreate),  # type: ignore[arg-type]
+            body=data,
             idempotency_key=idempotency_key,
             request_id=request_id(request),
         )
@@ -137,6 +137,7 @@ class HandoverController(Controller):
                 description="RFC 3339 with offset: only requests whose next deadline falls before.",
                 format="date-time",
                 max_length=40,
+                pattern=INSTANT_PATTERN,
             ),
         ] = None,
         breached: Annotated[
