@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import msgspec
+import pytest
 from temporalio.client import Client
 
 from services.handover.api import examples
@@ -23,6 +24,7 @@ from services.handover.settings import Settings
 from tests.api.test_escalations import open_escalations
 from tests.conftest import running_api
 from tests.flow import Flow, Parties, fresh_transfer
+from workflows import transitions
 from workflows.worker import create_worker
 
 
@@ -186,3 +188,39 @@ async def test_outage_is_retried_until_postgres_is_back(
         await task
         await proxy.stop()
         await worker_pool.close()
+
+
+async def test_a_fault_in_pure_rules_is_a_500_problem_and_an_escalation(
+    api: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the lifecycle rules must surface, not retry a workflow task for ever unseen."""
+    parties = Parties(settings)
+    flow = await Flow(api, parties).create()
+    before = await flow.get()
+
+    def broken(*_: object, **__: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(transitions, "apply", broken)
+        response = await api.post(
+            f"{flow.path}/accept", json=examples.ACCEPT, headers=parties.planner
+        )
+        assert response.status_code == 500, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["reason"] == "internal_error"
+    after = await flow.get()
+    assert after["state"] == before["state"] == "requested"
+    found = await open_escalations(api, parties.coordinator, flow.id)
+    assert [e["level"] for e in found] == ["operations"]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(transitions, "check_action", broken)
+        response = await api.post(
+            f"{flow.path}/accept", json=examples.ACCEPT, headers=parties.planner
+        )
+        assert response.status_code == 500, response.text
+        assert response.json()["reason"] == "internal_error"
+    # A validator's fault leaves no trace in history; the version is where the alert left it.
+    assert (await flow.get())["version"] == after["version"]
+    await flow.post("accept", examples.ACCEPT, parties.planner)
