@@ -11,8 +11,10 @@ UNIT ?= pa-kronoberg
 ROLE ?= custody_officer
 # Extra pytest arguments, e.g. `make pytest PYTEST_ARGS='-k handover -x'`.
 PYTEST_ARGS ?=
+# `make fuzz`: random examples per generated test (HANDOVER_FUZZ_EXAMPLES); `make test` runs a few.
+FUZZ_EXAMPLES ?= 300
 
-.PHONY: help bootstrap deps run test lint format typecheck pytest openapi migrate token bench clean
+.PHONY: help bootstrap deps run test lint format typecheck pytest fuzz openapi migrate token bench clean
 
 help: ## Show this list of targets
 	@echo "Usage: make <target> [VAR=value ...]"
@@ -53,6 +55,10 @@ pytest: bootstrap ## Run only pytest (extra arguments in PYTEST_ARGS)
 		echo "make: pytest collected no tests (exit code 5); failing." >&2; exit 1; \
 	fi; \
 	exit $$rc
+
+fuzz: bootstrap ## Long, random run of the contract and hostile-input tests (FUZZ_EXAMPLES)
+	HANDOVER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HANDOVER_FUZZ_RANDOM=1 \
+		$(VENV)/pytest tests/contract tests/api/test_hostile.py $(PYTEST_ARGS)
 
 openapi: deps ## Regenerate contracts/openapi.json
 	$(VENV)/handover openapi

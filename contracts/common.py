@@ -80,15 +80,19 @@ LINE_PATTERN = rf"^[^\t\n\r{_NEVER}]*(?![\s\S])"
 TEXT_PATTERN = rf"^[^{_NEVER}]*(?![\s\S])"
 """Free text: tab and line breaks allowed, no other control characters."""
 
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+"""An opaque position this API handed out: unpadded URL-safe base64."""
+
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 INSTANT_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-"
 CLOCK_SKEW = timedelta(minutes=2)
 """How far ahead of the service's clock a client-given instant may lie (clocks drift)."""
 
+UNIT_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}(?![\s\S])"
 UnitId = Annotated[
     str,
     Meta(
-        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        pattern=UNIT_PATTERN,
         description="Unit id from GET /v1/units.",
         examples=["pa-kronoberg"],
     ),

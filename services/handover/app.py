@@ -18,6 +18,7 @@ from temporalio.client import Client
 from services.handover.api import actions
 from services.handover.api.audit import AuditController
 from services.handover.api.deadlines import DeadlineController, EscalationController
+from services.handover.api.docs import repair_schema
 from services.handover.api.feed import FeedController
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
@@ -151,4 +152,6 @@ def create_app(settings: Settings) -> Litestar:
     # Security is declared per controller, so the public probes and docs say they need no token.
     assert config.openapi_config is not None
     config.openapi_config.security = None
-    return Litestar.from_config(config)
+    app = Litestar.from_config(config)
+    repair_schema(app.openapi_schema)
+    return app

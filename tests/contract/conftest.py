@@ -1,4 +1,8 @@
-"""The API and worker as separate processes (`handover api`, `handover worker`), as deployed."""
+"""The API and worker as separate processes (`handover api`, `handover worker`), as deployed.
+
+Also the requests the contract test aims at: one per operation, each in a state where that
+operation is allowed, and the token of the party allowed to call it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,19 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
+from contracts.common import Org, Role
+from services.handover.api import examples
 from services.handover.embedded import free_port
 from services.handover.settings import Settings
+from tests.api.journey import Journey, incident_body
+from tests.flow import Parties
+from tests.helpers import auth
 
 HANDOVER = str(Path(sys.executable).with_name("handover"))
 
@@ -60,3 +70,99 @@ def api_process(settings: Settings, scratch: Path) -> Iterator[str]:
                 process.kill()
         for log in logs.values():
             log.close()
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who calls one operation (`Authorization` headers), and on which resource (path values)."""
+
+    headers: dict[str, str]
+    path: dict[str, str | int] = field(default_factory=dict)
+
+
+ONE = "/v1/handovers/{handover_id}"
+
+
+@pytest.fixture(scope="session")
+async def contract_targets(api_process: str, settings: Settings) -> dict[str, Target]:
+    """Per operation label ("POST /v1/..."), the right caller and a real request to act on.
+
+    Generated bodies then reach the strict decoder and the workflow's own checks (as the party
+    who may act, in a state where the action is legal) instead of stopping at 403, 404 or 409.
+    Each action gets a request of its own, so one operation's cases cannot move another's.
+    """
+    p = Parties(settings)
+    auditor = auth(
+        settings, org=Org.KRIMINALVARDEN, unit="kv-samordning-nationell", roles=[Role.AUDITOR]
+    )
+    async with httpx.AsyncClient(base_url=api_process, timeout=30) as api:
+
+        async def requested() -> Journey:
+            return await Journey(api, p).create()
+
+        # Read operations share one request, with a serious incident (number 1) to read.
+        shared = await requested()
+        await shared.post("incidents", incident_body(), p.police)
+        to_report = await requested()
+        await to_report.post("incidents", incident_body(), p.police)
+        # A deferral raises an escalation for coordinators to acknowledge.
+        deferred = await requested()
+        record = await deferred.post("defer", examples.DEFER, p.planner)
+        escalation = next(e["id"] for e in record["escalations"] if e["level"] == "deferral")
+        to_extend = await requested()
+        shown = await api.get(to_extend.path, headers=p.police)
+        legal = next(d["id"] for d in shown.json()["deadlines"] if d["legal"])
+        # The destination of an assistance is no unit, so its holder may complete it.
+        in_transit = await Journey(api, p).create(examples.ASSISTANCE_CREATE)
+        await in_transit.in_transit()
+        at = {
+            "shared": shared.id,
+            "accept": (await requested()).id,
+            "defer": (await requested()).id,
+            "reject": (await requested()).id,
+            "cancel": (await requested()).id,
+            "assess": (await requested()).id,
+            "incident": (await requested()).id,
+            "report": to_report.id,
+            "extend": to_extend.id,
+            "schedule": (await (await requested()).ready_to_schedule()).id,
+            "not-executed": (await (await requested()).scheduled()).id,
+            "release": (await (await requested()).scheduled()).id,
+            "receive": (await (await requested()).released_to_transport()).id,
+            "complete": in_transit.id,
+        }
+
+    def on(key: str, headers: dict[str, str], **path: str | int) -> Target:
+        return Target(headers, {"handover_id": at[key], **path})
+
+    return {
+        "POST /v1/handovers": Target(p.police),
+        "GET /v1/handovers": Target(p.police),
+        "GET /v1/units": Target(p.police),
+        "GET /v1/events": Target(p.police),
+        "GET /v1/escalations": Target(p.coordinator),
+        "GET /v1/audit/access": Target(auditor),
+        "POST /v1/escalations/{escalation_id}/acknowledge": Target(
+            p.coordinator, {"escalation_id": escalation}
+        ),
+        f"GET {ONE}": on("shared", p.police),
+        f"GET {ONE}/events": on("shared", p.police),
+        f"GET {ONE}/incidents": on("shared", p.police),
+        f"GET {ONE}/incidents/{{number}}": on("shared", p.police, number=1),
+        f"GET {ONE}/security-assessment": on("shared", p.police),
+        f"POST {ONE}/security-assessment": on("assess", p.police),
+        f"POST {ONE}/incidents": on("incident", p.police),
+        f"POST {ONE}/incidents/{{number}}/report": on("report", p.police, number=1),
+        f"POST {ONE}/deadlines/{{deadline}}/extend": on(
+            "extend", p.police_supervisor, deadline=legal
+        ),
+        f"POST {ONE}/accept": on("accept", p.planner),
+        f"POST {ONE}/defer": on("defer", p.planner),
+        f"POST {ONE}/reject": on("reject", p.planner),
+        f"POST {ONE}/cancel": on("cancel", p.police),
+        f"POST {ONE}/schedule": on("schedule", p.planner),
+        f"POST {ONE}/not-executed": on("not-executed", p.planner),
+        f"POST {ONE}/release": on("release", p.police),
+        f"POST {ONE}/receive": on("receive", p.escort),
+        f"POST {ONE}/complete": on("complete", p.escort),
+    }

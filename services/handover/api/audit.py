@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from contracts.api import AccessPage
-from contracts.common import Actor, UnitId
+from contracts.common import CURSOR_PATTERN, LINE_PATTERN, UNIT_PATTERN, Actor, UnitId
 from services.handover.api.docs import BEARER, problems
 from services.handover.api.handovers import MAX_LIMIT
 from services.handover.queries import HandoverQueries
@@ -30,14 +30,21 @@ class AuditController(Controller):
             UUID | None, QueryParameter(description="Every read of this request.")
         ] = None,
         sub: Annotated[
-            str | None, QueryParameter(max_length=200, description="Every read by this user.")
+            str | None,
+            QueryParameter(
+                max_length=200, pattern=LINE_PATTERN, description="Every read by this user."
+            ),
         ] = None,
-        unit: Annotated[UnitId | None, QueryParameter(description="Reads from this unit.")] = None,
+        unit: Annotated[
+            UnitId | None, QueryParameter(pattern=UNIT_PATTERN, description="Reads from this unit.")
+        ] = None,
         outside_own_cases: Annotated[
             bool | None,
             QueryParameter(description="true: reads by units that are no party to the request."),
         ] = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=200, pattern=CURSOR_PATTERN)
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
     ) -> AccessPage:
         """The access log, newest first (auditors only)."""

@@ -10,7 +10,7 @@ from litestar.params import Body, FromPath, QueryParameter
 
 from contracts.api import EscalationPage, Handover
 from contracts.assessment import Incident
-from contracts.common import Actor, Kind, UnitId
+from contracts.common import CURSOR_PATTERN, UNIT_PATTERN, Actor, Kind, UnitId
 from contracts.deadlines import (
     AcknowledgeBody,
     Escalation,
@@ -121,7 +121,10 @@ class EscalationController(Controller):
         request: Request[Actor, Any, Any],
         queries: NamedDependency[HandoverQueries],
         unit: Annotated[
-            UnitId | None, QueryParameter(description="Only escalations this unit is party to.")
+            UnitId | None,
+            QueryParameter(
+                pattern=UNIT_PATTERN, description="Only escalations this unit is party to."
+            ),
         ] = None,
         kind: Annotated[Kind | None, QueryParameter(description="The request's kind.")] = None,
         level: Annotated[
@@ -131,7 +134,9 @@ class EscalationController(Controller):
         acknowledged: Annotated[
             bool | None, QueryParameter(description="false: what still needs attention.")
         ] = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=200, pattern=CURSOR_PATTERN)
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
     ) -> EscalationPage:
         """Escalations for coordinators, newest first; they stay until acknowledged."""

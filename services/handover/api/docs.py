@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPI, Schema
 
 from services.handover.errors import Problem
 
@@ -39,3 +42,39 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
         )
         for status in statuses
     }
+
+
+def repair_schema(openapi: OpenAPI) -> None:
+    """Undo a Litestar 2 quirk: a length-constrained list field's items come out as
+    `oneOf [item, {}]` (the Annotated metadata read as a second type), which every value
+    matches twice, so the contract would refuse every response that has such a list."""
+    seen: set[int] = set()
+
+    def visit(node: object) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, Schema):
+            if node.one_of and len(node.one_of) == 2 and node.one_of[1] == Schema():
+                only = node.one_of[0]
+                node.one_of = None
+                if isinstance(only, Schema):
+                    for field in dataclasses.fields(only):
+                        value = getattr(only, field.name)
+                        if value is not None:
+                            setattr(node, field.name, value)
+                else:
+                    node.one_of = [only]
+            for field in dataclasses.fields(node):
+                visit(getattr(node, field.name))
+        elif isinstance(node, list | tuple):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            for item in node.values():
+                visit(item)
+        elif dataclasses.is_dataclass(node):
+            for field in dataclasses.fields(node):
+                visit(getattr(node, field.name))
+
+    visit(openapi)

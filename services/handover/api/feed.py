@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from contracts.api import FeedPage
-from contracts.common import Actor
+from contracts.common import CURSOR_PATTERN, Actor
 from services.handover.api.docs import BEARER, problems
 from services.handover.api.handovers import MAX_LIMIT
 from services.handover.queries import HandoverQueries
@@ -27,7 +27,11 @@ class FeedController(Controller):
         queries: NamedDependency[HandoverQueries],
         after: Annotated[
             str | None,
-            QueryParameter(max_length=200, description="`next_after` of your previous poll."),
+            QueryParameter(
+                max_length=200,
+                pattern=CURSOR_PATTERN,
+                description="`next_after` of your previous poll.",
+            ),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
     ) -> FeedPage:

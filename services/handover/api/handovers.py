@@ -12,7 +12,15 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 
 from contracts.api import Handover, HandoverCreate, HandoverPage
-from contracts.common import INSTANT_PATTERN, Actor, Kind, State, UnitId
+from contracts.common import (
+    CURSOR_PATTERN,
+    INSTANT_PATTERN,
+    UNIT_PATTERN,
+    Actor,
+    Kind,
+    State,
+    UnitId,
+)
 from services.handover.api import examples
 from services.handover.api.docs import BEARER, ETAG, problems
 from services.handover.api.strict import parse_instant
@@ -124,11 +132,18 @@ class HandoverController(Controller):
         state_filter: Annotated[State | None, QueryParameter(name="state")] = None,
         kind: FromQuery[Kind | None] = None,
         unit: Annotated[
-            UnitId | None, QueryParameter(description="Only requests this unit is a party to.")
+            UnitId | None,
+            QueryParameter(
+                pattern=UNIT_PATTERN, description="Only requests this unit is a party to."
+            ),
         ] = None,
         cursor: Annotated[
             str | None,
-            QueryParameter(max_length=200, description="`next_cursor` of the previous page."),
+            QueryParameter(
+                max_length=200,
+                pattern=CURSOR_PATTERN,
+                description="`next_cursor` of the previous page.",
+            ),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
         due_before: Annotated[

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
+from urllib.parse import unquote_to_bytes
 
 import msgspec
 from litestar import Request
@@ -22,6 +23,7 @@ from contracts.common import EARLIEST_YEAR, LATEST_YEAR, AwareDatetime, instant_
 from services.handover.errors import (
     FieldError,
     InvalidInput,
+    NotFound,
     UnsupportedMediaType,
     field_error,
 )
@@ -111,6 +113,9 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     handler = request.route_handler
     if not isinstance(handler, HTTPRouteHandler) or not request.url.path.startswith("/v1/"):
         return
+    if not request.url.path.isascii():
+        # Every id is ASCII; Python's UUID() would also read Arabic-Indic or other digits.
+        raise NotFound("No such resource: ids are ASCII.")
     if request.method in BODY_METHODS and body_type(handler) is not None:
         content_type = request.headers.get("content-type", "")
         if not _is_json(content_type):
@@ -118,6 +123,10 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
                 f"send the body as application/json in UTF-8, not {content_type or 'nothing'!r}",
                 headers={"Accept-Post": "application/json"},
             )
+    try:
+        unquote_to_bytes(request.scope.get("query_string", b"")).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _malformed("the query string is not valid UTF-8") from exc
     unknown = sorted(set(request.query_params) - _query_names(handler))
     if unknown:
         raise InvalidInput(
