@@ -31,7 +31,9 @@ from services.handover.handovers import HandoverService
 from services.handover.middleware import request_context
 from services.handover.queries import HandoverQueries
 from services.handover.repository import Repository
+from services.handover.revocations import Revocations
 from services.handover.settings import Settings
+from services.handover.tokens import TokenVerifier
 from workflows.converter import data_converter
 
 API_VERSION = "1.0.0"
@@ -87,6 +89,9 @@ def create_app(settings: Settings) -> Litestar:
         app.state.temporal = client
         app.state.handovers = HandoverService(repository, commands, settings.clocks())
         app.state.queries = HandoverQueries(repository)
+        app.state.revocations = Revocations(
+            pool, refresh_seconds=settings.revocation_refresh_seconds
+        )
         try:
             yield
         finally:
@@ -132,7 +137,12 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         middleware=[request_context],
         request_max_body_size=MAX_BODY_BYTES,
-        state=State({"retry_after_seconds": settings.retry_after_seconds}),
+        state=State(
+            {
+                "retry_after_seconds": settings.retry_after_seconds,
+                "token_verifier": TokenVerifier(settings),
+            }
+        ),
         openapi_config=OpenAPIConfig(
             title="Handover coordination API",
             version=API_VERSION,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 import jwt
 import msgspec
@@ -16,9 +15,10 @@ from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from msgspec import Meta
 
 from contracts.common import LINE_PATTERN, Actor, Org, Role, UnitId
+from services.handover.revocations import Revocations
 from services.handover.settings import Settings
+from services.handover.tokens import REQUIRED_CLAIMS, InvalidToken, TokenVerifier
 
-REQUIRED_CLAIMS = ("sub", "org", "unit", "roles", "iat", "exp")
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/problems/"]
 
 
@@ -26,40 +26,10 @@ PUBLIC_PATHS = ["^/health/", "^/schema", "^/problems/"]
 class HandoverToken(Token):
     """A JWT whose extra claims carry the caller's organisation, unit and roles."""
 
-    @classmethod
-    def decode(
-        cls,
-        encoded_token: str,
-        secret: str,
-        algorithm: str,
-        audience: str | Sequence[str] | None = None,
-        issuer: str | Sequence[str] | None = None,
-        require_claims: Sequence[str] | None = None,
-        verify_exp: bool = True,
-        verify_nbf: bool = True,
-        strict_audience: bool = False,
-    ) -> Self:
-        """As Litestar decodes it, but a signed token of any shape is a 401, never a 500."""
-        try:
-            return super().decode(
-                encoded_token,
-                secret,
-                algorithm,
-                audience=audience,
-                issuer=issuer,
-                require_claims=require_claims,
-                verify_exp=verify_exp,
-                verify_nbf=verify_nbf,
-                strict_audience=strict_audience,
-            )
-        except NotAuthorizedException:
-            raise
-        except (TypeError, ValueError, OverflowError, AttributeError) as exc:
-            raise NotAuthorizedException("Invalid token") from exc
-
 
 class BearerOnly(JWTAuthenticationMiddleware):
-    """Only the `Bearer` scheme carries a token (`Basic <jwt>` is not one)."""
+    """Only `Authorization: Bearer <JWT>`; verified by the app's TokenVerifier, then checked
+    against the revoked-token list."""
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -69,45 +39,70 @@ class BearerOnly(JWTAuthenticationMiddleware):
             raise NotAuthorizedException("Send the token as `Authorization: Bearer <JWT>`")
         return await self.authenticate_token(encoded_token=token.strip(), connection=connection)
 
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        state = connection.app.state
+        verifier: TokenVerifier = state.token_verifier
+        try:
+            claims = await verifier.verify(encoded_token)
+        except InvalidToken as exc:
+            raise NotAuthorizedException(f"Invalid token: {exc}") from exc
+        actor = actor_from_claims(claims, verifier.max_lifetime)
+        if actor is None:
+            raise NotAuthorizedException(
+                "Invalid token: claims org, unit, roles and sub of the documented shape, "
+                "and a lifetime of at most the configured hours, are required"
+            )
+        revocations: Revocations | None = getattr(state, "revocations", None)
+        jti = claims.get("jti")
+        if revocations is not None and await revocations.revoked(
+            jti=jti if isinstance(jti, str) else None, sub=actor.sub, now=datetime.now(UTC)
+        ):
+            raise NotAuthorizedException("This token has been revoked.")
+        return AuthenticationResult(user=actor, auth=claims)
+
 
 Subject = Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE_PATTERN)]
 
 
 class _Claims(msgspec.Struct, frozen=True):
+    sub: Subject
     org: Org
     unit: UnitId
     roles: Annotated[tuple[Role, ...], Meta(min_length=1, max_length=len(Role))]
+    iat: int | float
+    exp: int | float
+    jti: Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE_PATTERN)] | None = None
 
 
-def actor_from_token(token: Token, max_lifetime: timedelta) -> Actor | None:
-    """The caller behind a verified token, or None (401) if its claims or lifetime are wrong."""
-    if token.exp - token.iat > max_lifetime:
-        return None
+def actor_from_claims(claims: dict[str, Any], max_lifetime: timedelta) -> Actor | None:
+    """The caller behind verified claims, or None (401) if their shape or lifetime is wrong."""
     try:
-        claims = msgspec.convert(token.extras, _Claims)
-        sub = msgspec.convert(token.sub, Subject)
+        parsed = msgspec.convert(claims, _Claims)
     except msgspec.ValidationError:
         return None
-    return Actor(sub=sub, org=claims.org, unit=claims.unit, roles=claims.roles)
+    if parsed.exp - parsed.iat > max_lifetime.total_seconds():
+        return None
+    return Actor(sub=parsed.sub, org=parsed.org, unit=parsed.unit, roles=parsed.roles)
 
 
 def build_auth(settings: Settings) -> JWTAuth[Actor, HandoverToken]:
-    max_lifetime = timedelta(hours=settings.jwt_max_lifetime_hours)
-
-    async def retrieve_actor(
-        token: HandoverToken, _: ASGIConnection[Any, Any, Any, Any]
-    ) -> Actor | None:
-        return actor_from_token(token, max_lifetime)
+    async def unused(_: HandoverToken, __: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
+        return None  # BearerOnly builds the actor itself; JWTAuth insists on a handler
 
     return JWTAuth[Actor, HandoverToken](
-        retrieve_user_handler=retrieve_actor,
+        retrieve_user_handler=unused,
         token_secret=settings.jwt_secret,
         algorithm=settings.jwt_algorithm,
         token_cls=HandoverToken,
         authentication_middleware_class=BearerOnly,
         require_claims=list(REQUIRED_CLAIMS),
         exclude=PUBLIC_PATHS,
-        description="JWT with claims sub, org (polisen|kriminalvarden), unit, roles, iat, exp.",
+        description=(
+            "JWT with claims sub, org (polisen|kriminalvarden), unit, roles, iat, exp and "
+            "optionally jti; RS256/ES256 against the configured JWKS in production."
+        ),
     )
 
 

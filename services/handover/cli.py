@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -69,6 +69,20 @@ def _require_servers(settings: Settings) -> None:
         )
 
 
+async def _revoke(database_url: str, args: argparse.Namespace, until: datetime) -> int:
+    import asyncpg
+
+    from services.handover.revocations import revoke
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        return await revoke(
+            pool, jti=args.jti, sub=args.sub, until=until, reason=args.reason, revoked_by=args.by
+        )
+    finally:
+        await pool.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="handover", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +104,18 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--sub", default=None, help="subject (default: dev-<unit>)")
     token.add_argument("--hours", type=float, default=8.0, help="lifetime, at most 10")
     sub.add_parser("keygen", help="print a new HANDOVER_PAYLOAD_KEY")
+    revoke = sub.add_parser("revoke", help="refuse a token (--jti) or a subject's tokens (--sub)")
+    target = revoke.add_mutually_exclusive_group(required=True)
+    target.add_argument("--jti", help="the token's `jti` claim")
+    target.add_argument("--sub", help="the subject: all of its tokens, until --until")
+    revoke.add_argument(
+        "--until",
+        type=datetime.fromisoformat,
+        default=None,
+        help="RFC 3339 with offset (default: 10 hours from now, the longest token lifetime)",
+    )
+    revoke.add_argument("--reason", required=True, help="why, for the record (e.g. lost phone)")
+    revoke.add_argument("--by", required=True, help="who revokes (the administrator)")
     openapi = sub.add_parser("openapi", help="write contracts/openapi.json")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     args = parser.parse_args(argv)
@@ -109,6 +135,16 @@ def main(argv: list[str] | None = None) -> None:
                     lifetime=timedelta(hours=args.hours),
                 )
             )
+        case "revoke":
+            until = args.until or datetime.now(UTC) + timedelta(
+                hours=settings.jwt_max_lifetime_hours
+            )
+            if until.tzinfo is None:
+                parser.error("--until needs an offset, e.g. 2026-12-02T08:00:00+01:00")
+            if settings.database_url is None:
+                raise SystemExit("set DATABASE_URL (the service's PostgreSQL)")
+            number = asyncio.run(_revoke(settings.database_url, args, until))
+            print(f"revocation {number} in force until {until.isoformat()}")
         case "keygen":
             from workflows.codec import new_key
 
@@ -138,7 +174,11 @@ def main(argv: list[str] | None = None) -> None:
                     asyncio.run(runtime.run_dev(settings, _announce))
                 else:
                     _require_servers(settings)
-                    if args.command == "api" and settings.jwt_secret == DEV_JWT_SECRET:
+                    if (
+                        args.command == "api"
+                        and settings.jwt_secret == DEV_JWT_SECRET
+                        and not (settings.jwks_url or settings.jwks_file)
+                    ):
                         raise SystemExit(
                             "set HANDOVER_JWT_SECRET (at least 32 characters): the built-in "
                             "development secret is public; anyone could sign tokens with it"

@@ -41,6 +41,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     jwt_secret: Annotated[str, Meta(min_length=32)] = DEV_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_max_lifetime_hours: Annotated[float, Meta(gt=0, le=10)] = 10
+    # Production sign-in: RS256/ES256 tokens verified against a JWKS (URL or file). With
+    # neither set, tokens are HS256 with `jwt_secret` (development and tests).
+    jwks_url: str | None = None
+    jwks_file: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: Annotated[int, Meta(ge=0, le=300)] = 30
+    # An unknown `kid` refetches the JWKS (a rotated key), at most once per this interval.
+    jwks_refetch_seconds: Annotated[float, Meta(ge=0, le=3600)] = 30.0
+    # How often each process re-reads the revoked-token list: a revocation takes this long.
+    revocation_refresh_seconds: Annotated[float, Meta(gt=0, le=60)] = 2.0
     update_timeout_seconds: Annotated[float, Meta(gt=0)] = 10.0
     db_timeout_seconds: Annotated[float, Meta(gt=0)] = 5.0
     retry_after_seconds: Annotated[int, Meta(ge=1)] = 5
