@@ -1,4 +1,7 @@
-"""Bodies of the action endpoints, with their closed reason lists (plus free text)."""
+"""Bodies of the action endpoints, with their closed reason lists (plus free text).
+
+The lifecycle actions first, then the deadline, escalation and incident-report actions.
+"""
 
 from __future__ import annotations
 
@@ -140,3 +143,31 @@ class NotExecutedBody(_Reasoned, frozen=True, kw_only=True):
 
     reason: NotExecutedReason
     occurred_at: AwareDatetime
+
+
+class ExtensionReason(enum.StrEnum):
+    COURT_DECISION = "court_decision"
+    PROSECUTOR_DECISION = "prosecutor_decision"
+    AGENCY_DECISION = "agency_decision"
+    REPORT_FILED = "report_filed"
+    OTHER = "other"
+
+
+class ExtendBody(Input, frozen=True, kw_only=True):
+    """Move a deadline by a recorded decision; old and new due times stay in the log."""
+
+    reason: ExtensionReason
+    decision: Annotated[ShortText, Meta(examples=["Stockholms tingsrätt B 12345-26, 2026-11-28"])]
+    new_due_at: AwareDatetime
+    text: LongText | None = None
+
+
+class AcknowledgeBody(Input, frozen=True, kw_only=True):
+    note: LongText
+
+
+class ReportBody(Input, frozen=True, kw_only=True):
+    """A serious incident reported to Arbetsmiljöverket."""
+
+    reported_at: AwareDatetime
+    reference: ShortText

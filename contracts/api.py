@@ -26,7 +26,7 @@ from contracts.common import (
     UnitId,
     UnitKind,
 )
-from contracts.deadlines import Clocks, Deadline, DeadlineView, Escalation, EscalationLevel
+from contracts.deadline_policy import Clocks, Deadline, Escalation, EscalationLevel
 from contracts.lifecycle import Action, Situation
 from contracts.person import Decision, Person, Restrictions
 
@@ -331,6 +331,12 @@ class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
             assessment_complete=assessment is not None and assessment.complete,
             destination_unit=self.to_unit,
         )
+
+
+class DeadlineView(Deadline, frozen=True, kw_only=True):
+    """A deadline as the API shows it, with the time left when it was read."""
+
+    remaining_seconds: float | None = None
 
 
 class Handover(HandoverRecord, frozen=True, kw_only=True):

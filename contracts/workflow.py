@@ -13,7 +13,7 @@ import msgspec
 
 from contracts.api import HandoverCreate, HandoverRecord
 from contracts.common import Actor, ActorRef, Org, UnitKind
-from contracts.deadlines import Clocks
+from contracts.deadline_policy import Clocks
 
 WORKFLOW_NAME = "Handover"
 UPDATE_CREATE = "create"
@@ -115,7 +115,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     actor: ActorRef
     occurred_at: datetime
     recorded_at: datetime
-    data: dict[str, Any]
+    data: dict[str, Any]  # as stored and hashed: `events.logged(...)`; `events.read` types it
     request_id: str
     prev_hash: str
     hash: str = ""

@@ -10,7 +10,6 @@ import msgspec
 from contracts import actions
 from contracts.api import HandoverCreate
 from contracts.assessment import AssessmentBody, IncidentBody
-from contracts.deadlines import AcknowledgeBody, ExtendBody, ReportBody
 from services.handover.cli import OPENAPI_PATH, openapi_document
 from services.handover.settings import load_settings
 
@@ -28,9 +27,9 @@ BODY_TYPES: dict[str, Any] = {
     "notExecutedHandover": actions.NotExecutedBody,
     "amendSecurityAssessment": AssessmentBody,
     "recordIncident": IncidentBody,
-    "extendDeadline": ExtendBody,
-    "reportIncident": ReportBody,
-    "acknowledgeEscalation": AcknowledgeBody,
+    "extendDeadline": actions.ExtendBody,
+    "reportIncident": actions.ReportBody,
+    "acknowledgeEscalation": actions.AcknowledgeBody,
 }
 
 

@@ -13,7 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from contracts.api import HandoverRecord
-from contracts.deadlines import DeadlineName
+from contracts.deadline_policy import DeadlineName
 from contracts.workflow import ACTIVITY_PROJECT, PROJECTION_REFUSED, Projection
 
 log = structlog.get_logger(__name__)

@@ -15,15 +15,19 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     import msgspec
 
+    from contracts import events
     from contracts.actions import (
         AcceptBody,
+        AcknowledgeBody,
         CancelBody,
         CompleteBody,
         DeferBody,
+        ExtendBody,
         NotExecutedBody,
         ReceiveBody,
         RejectBody,
         ReleaseBody,
+        ReportBody,
         ScheduleBody,
     )
     from contracts.api import (
@@ -37,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.assessment import AssessmentBody, IncidentBody
     from contracts.common import FINAL_STATES, SERVICE, Kind, Org, State
-    from contracts.deadlines import AcknowledgeBody, EscalationLevel, ExtendBody, ReportBody
+    from contracts.deadline_policy import EscalationLevel
     from contracts.eventlog import GENESIS_HASH, sealed
     from contracts.lifecycle import Action
     from contracts.refusals import Refusal
@@ -61,7 +65,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Projection,
     )
-    from workflows import clock, rules, transitions
+    from workflows import deadline_engine, rules, transitions
     from workflows.transitions import Change, NewEvent, error
 
 # Runs started before deadlines existed keep the old shape of history (replay tests).
@@ -156,28 +160,24 @@ class HandoverWorkflow:
             try:
                 record = self._new_record(cmd, now)
                 if workflow.patched(PATCH_DEADLINES):
-                    record = clock.start(record, cmd.clocks, now)
+                    record = deadline_engine.start(record, cmd.clocks, now)
             except Exception as exc:
                 raise self._fault(Refusal.INTERNAL_ERROR, UPDATE_CREATE, cmd.meta, exc) from exc
             self._fingerprint = cmd.fingerprint
-            data: dict[str, Any] = {
-                "kind": record.kind,
-                "requesting_unit": record.requester,
-                "executing_unit": record.executor,
-                "from_unit": record.from_unit,
-                "to_unit": record.to_unit,
-                "decision": msgspec.to_builtins(record.decision),
-                "regime": record.regime,
-            }
-            if record.assistance is not None:
-                data["assistance"] = msgspec.to_builtins(record.assistance)
-            if record.deadlines:
-                data["deadlines"] = {d.id: d.due_at.isoformat() for d in record.deadlines}
-                data["policy_version"] = record.policy_version
+            data = events.Requested(
+                kind=record.kind,
+                requesting_unit=record.requester,
+                executing_unit=record.executor,
+                from_unit=record.from_unit,
+                to_unit=record.to_unit,
+                decision=record.decision,
+                regime=record.regime,
+                assistance=record.assistance,
+                deadlines={d.id: d.due_at.isoformat() for d in record.deadlines} or None,
+                policy_version=record.policy_version if record.deadlines else None,
+            )
             try:
-                await self._commit(
-                    Change(record, [NewEvent(EventType.REQUESTED, now, data)]), cmd.meta
-                )
+                await self._commit(Change(record, [NewEvent(now, data)]), cmd.meta)
             except ChangeRefused as exc:
                 self._fingerprint = None  # the request was not made; a retry starts afresh
                 raise self._fault(Refusal.CHANGE_NOT_STORED, UPDATE_CREATE, cmd.meta, exc) from exc
@@ -386,7 +386,9 @@ class HandoverWorkflow:
         return await self._run_locked(
             cmd,
             lambda r: rules.check_extend(r, cmd, now=workflow.now()),
-            lambda r, now: clock.extend(r, cmd.target or "", cmd.body, cmd.meta.actor.ref(), now),
+            lambda r, now: deadline_engine.extend(
+                r, cmd.target or "", cmd.body, cmd.meta.actor.ref(), now
+            ),
         )
 
     @extend_deadline.validator
@@ -423,7 +425,7 @@ class HandoverWorkflow:
             try:
                 if await self._fire_due():
                     continue
-                moment = clock.next_moment(self._current())
+                moment = deadline_engine.next_moment(self._current())
             except Exception as exc:  # noqa: BLE001 - a fault here must not stop the clocks
                 # Logged for operators; wait for the next change instead of failing the same
                 # way in a loop (a workflow task that raises is retried for ever, unseen).
@@ -446,11 +448,11 @@ class HandoverWorkflow:
 
     async def _fire_due(self) -> bool:
         """Warn and breach every deadline whose instant has come; whether any was due."""
-        if not clock.due(self._current(), workflow.now()):
+        if not deadline_engine.due(self._current(), workflow.now()):
             return False
         async with self._lock:
-            for deadline, what in clock.due(self._current(), workflow.now()):
-                change = clock.fire(self._current(), deadline, what, workflow.now())
+            for deadline, what in deadline_engine.due(self._current(), workflow.now()):
+                change = deadline_engine.fire(self._current(), deadline, what, workflow.now())
                 await self._commit(change, None)
                 workflow.logger.info(
                     "deadline." + ("warned" if what == "warn" else "breached"),
@@ -519,7 +521,9 @@ class HandoverWorkflow:
             info = workflow.current_update_info()
             name = info.name if info is not None else "update"
             try:
-                applied = clock.follow(before, change(before, now), cmd.meta.actor.ref(), now)
+                applied = deadline_engine.follow(
+                    before, change(before, now), cmd.meta.actor.ref(), now
+                )
             except ApplicationError:
                 raise
             except Exception as exc:
@@ -570,14 +574,12 @@ class HandoverWorkflow:
             f"A change ({update}) was refused by the service ({refusal}) and not applied; "
             f"the request keeps its state. Request id {meta.request_id}."
         )
-        record, escalation = clock.escalate(
+        record, escalation = deadline_engine.escalate(
             self._current(), EscalationLevel.OPERATIONS, update, False, detail, now
         )
-        data = {"update": update, "reason": str(refusal), "escalation": escalation.id}
+        data = events.ChangeRefused(update=update, reason=refusal, escalation=escalation.id)
         try:
-            await self._commit(
-                Change(record, [NewEvent(EventType.CHANGE_REFUSED, now, data)]), None
-            )
+            await self._commit(Change(record, [NewEvent(now, data)]), None)
         except ChangeRefused:
             workflow.logger.error("handover.alert_not_stored", extra={"handover_id": self._id})
         return problem
@@ -610,7 +612,7 @@ class HandoverWorkflow:
                         actor=actor,
                         occurred_at=item.occurred_at,
                         recorded_at=now,
-                        data=item.data,
+                        data=events.logged(item.data),
                         request_id=request_id,
                         prev_hash=prev,
                     )

@@ -7,13 +7,15 @@ from typing import Any
 
 from msgspec.structs import replace
 
+from contracts import events
+from contracts.actions import AcknowledgeBody, ExtendBody, ReportBody
 from contracts.api import HandoverRecord
 from contracts.assessment import SERIOUS
 from contracts.common import CLOCK_SKEW, Role
-from contracts.deadlines import AcknowledgeBody, DeadlineState, ExtendBody, ReportBody
+from contracts.deadline_policy import DeadlineState
 from contracts.lifecycle import OVERVIEW, REPORTING, parties
 from contracts.refusals import Refusal
-from contracts.workflow import Command, EventType
+from contracts.workflow import Command
 from workflows.transitions import Change, NewEvent, check_common, error, invalid
 
 # Who may move a deadline by a recorded decision: coordinators, the custody supervisor
@@ -83,11 +85,8 @@ def acknowledge(record: HandoverRecord, command: Command[AcknowledgeBody], now: 
         else e
         for e in record.escalations
     )
-    data = {"escalation": command.target, "note": command.body.note}
-    return Change(
-        replace(record, escalations=escalations),
-        [NewEvent(EventType.ESCALATION_ACKNOWLEDGED, now, data)],
-    )
+    data = events.EscalationAcknowledged(escalation=command.target or "", note=command.body.note)
+    return Change(replace(record, escalations=escalations), [NewEvent(now, data)])
 
 
 def check_report(record: HandoverRecord, command: Command[ReportBody], *, now: datetime) -> None:
@@ -122,8 +121,5 @@ def report(record: HandoverRecord, command: Command[ReportBody], now: datetime) 
         else i
         for i in record.incidents
     ]
-    data = {"number": number, "reference": body.reference}
-    return Change(
-        replace(record, incidents=incidents),
-        [NewEvent(EventType.INCIDENT_REPORTED, body.reported_at, data)],
-    )
+    data = events.IncidentReported(number=number, reference=body.reference)
+    return Change(replace(record, incidents=incidents), [NewEvent(body.reported_at, data)])

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import msgspec
 from msgspec.structs import replace
 from temporalio.exceptions import ApplicationError
 
+from contracts import events
 from contracts.actions import (
     AcceptBody,
     CancelBody,
@@ -67,9 +67,12 @@ ActionBody = (
 
 @dataclass(frozen=True)
 class NewEvent:
-    type: EventType
     occurred_at: datetime
-    data: dict[str, Any]
+    data: events.EventData
+
+    @property
+    def type(self) -> EventType:
+        return self.data.type
 
 
 @dataclass(frozen=True)
@@ -194,28 +197,26 @@ def apply(
 ) -> Change:
     """The record after `action` and the events that say what changed."""
     actor = meta.actor.ref()
+    was = record.state
+    data: events.EventData
+    kind: type[events.EventData]
     match body:
         case AcceptBody():
-            return _move(
-                record, State.ACCEPTED, EventType.ACCEPTED, now, {"note": body.note}, deferral=None
-            )
+            data = events.from_body(events.Accepted, body, from_state=was)
+            return _move(record, State.ACCEPTED, now, data, deferral=None)
         case DeferBody():
             deferral = Deferral(
                 reason=body.reason, text=body.text, expected_at=body.expected_at, by=actor, at=now
             )
-            return _move(
-                record,
-                State.DEFERRED,
-                EventType.DEFERRED,
-                now,
-                msgspec.to_builtins(body),
-                deferral=deferral,
-            )
+            data = events.from_body(events.Deferred, body, from_state=was)
+            return _move(record, State.DEFERRED, now, data, deferral=deferral)
         case RejectBody() | CancelBody():
-            state = State.REJECTED if isinstance(body, RejectBody) else State.CANCELLED
-            event = EventType.REJECTED if state == State.REJECTED else EventType.CANCELLED
+            rejected = isinstance(body, RejectBody)
+            state = State.REJECTED if rejected else State.CANCELLED
             closure = Closure(state=state, by=actor, at=now, reason=body.reason, text=body.text)
-            return _move(record, state, event, now, msgspec.to_builtins(body), closure=closure)
+            kind = events.Rejected if rejected else events.Cancelled
+            data = events.from_body(kind, body, from_state=was)
+            return _move(record, state, now, data, closure=closure)
         case ScheduleBody():
             revision = record.schedule.revision + 1 if record.schedule else 1
             schedule = Schedule(
@@ -228,9 +229,9 @@ def apply(
                 text=body.text,
                 note=body.note,
             )
-            event = EventType.SCHEDULED if revision == 1 else EventType.RESCHEDULED
-            data = msgspec.to_builtins(body) | {"revision": revision}
-            return _move(record, State.SCHEDULED, event, now, data, schedule=schedule)
+            kind = events.Scheduled if revision == 1 else events.Rescheduled
+            data = events.from_body(kind, body, revision=revision, from_state=was)
+            return _move(record, State.SCHEDULED, now, data, schedule=schedule)
         case ReleaseBody():
             assert record.responsible is not None
             release = Release(
@@ -246,9 +247,11 @@ def apply(
                 remarks=body.remarks,
             )
             step = HandoverStep(number=len(record.handovers) + 1, release=release)
-            data = msgspec.to_builtins(body) | {"from_unit": release.from_unit, "step": step.number}
+            data = events.from_body(
+                events.Released, body, from_unit=release.from_unit, step=step.number
+            )
             changed = replace(record, handovers=[*record.handovers, step])
-            return Change(changed, [NewEvent(EventType.RELEASED, body.occurred_at, data)])
+            return Change(changed, [NewEvent(body.occurred_at, data)])
         case ReceiveBody():
             return _receive(record, meta, body, now)
         case CompleteBody():
@@ -268,8 +271,8 @@ def apply(
                 custody_chain=chain,
                 closure=closure,
             )
-            data = msgspec.to_builtins(body) | {"from_state": record.state}
-            return Change(changed, [NewEvent(EventType.COMPLETED, body.occurred_at, data)])
+            data = events.from_body(events.Completed, body, from_state=was)
+            return Change(changed, [NewEvent(body.occurred_at, data)])
         case NotExecutedBody():
             closure = Closure(
                 state=State.NOT_EXECUTED,
@@ -279,28 +282,20 @@ def apply(
                 text=body.text,
                 occurred_at=body.occurred_at,
             )
-            return _move(
-                record,
-                State.NOT_EXECUTED,
-                EventType.NOT_EXECUTED,
-                body.occurred_at,
-                msgspec.to_builtins(body),
-                closure=closure,
-            )
+            data = events.from_body(events.NotExecuted, body, from_state=was)
+            return _move(record, State.NOT_EXECUTED, body.occurred_at, data, closure=closure)
     raise error(Refusal.INVALID_INPUT, f"unexpected body for {action}")
 
 
 def _move(
     record: HandoverRecord,
     state: State,
-    event: EventType,
     occurred_at: datetime,
-    data: dict[str, Any],
+    data: events.EventData,
     **changes: Any,
 ) -> Change:
-    data = {k: v for k, v in data.items() if v is not None} | {"from_state": record.state}
     changed = replace(record, state=state, **changes)
-    return Change(changed, [NewEvent(event, occurred_at, data)])
+    return Change(changed, [NewEvent(occurred_at, data)])
 
 
 def _close_chain(chain: list[CustodySegment], at: datetime) -> list[CustodySegment]:
@@ -334,14 +329,14 @@ def _receive(record: HandoverRecord, meta: CommandMeta, body: ReceiveBody, now: 
     responsible = Responsibility(unit=actor.unit, org=actor.org, since=body.occurred_at)
     arrived = record.to_unit is not None and actor.unit == record.to_unit
     state = State.COMPLETED if arrived else State.IN_TRANSIT
-    data = msgspec.to_builtins(body) | {"unit": actor.unit, "step": number}
-    events = [NewEvent(EventType.RECEIVED, body.occurred_at, data)]
+    received = events.from_body(events.Received, body, unit=actor.unit, step=number)
+    new = [NewEvent(body.occurred_at, received)]
     closure = record.closure
     if arrived:
         closure = Closure(
             state=State.COMPLETED, by=actor.ref(), at=now, occurred_at=body.occurred_at
         )
-        events.append(NewEvent(EventType.COMPLETED, body.occurred_at, {"destination": actor.unit}))
+        new.append(NewEvent(body.occurred_at, events.Completed(destination=actor.unit)))
     changed = replace(
         record,
         state=state,
@@ -350,7 +345,7 @@ def _receive(record: HandoverRecord, meta: CommandMeta, body: ReceiveBody, now: 
         responsible=responsible,
         closure=closure,
     )
-    return Change(changed, events)
+    return Change(changed, new)
 
 
 def check_assessment(record: HandoverRecord, command: Command[AssessmentBody]) -> None:
@@ -385,16 +380,11 @@ def apply_assessment(
         recorded_at=now,
         after_scheduling=after_scheduling,
     )
-    event = (
-        EventType.SECURITY_ASSESSMENT_RECORDED
-        if version == 1
-        else EventType.SECURITY_ASSESSMENT_AMENDED
-    )
-    data = msgspec.to_builtins(body) | {"version": version}
-    if after_scheduling:
-        data["notify"] = "executor"
+    kind = events.SecurityAssessmentRecorded if version == 1 else events.SecurityAssessmentAmended
+    notify = Party.EXECUTOR if after_scheduling else None
+    data = events.from_body(kind, body, version=version, notify=notify)
     changed = replace(record, security_assessments=[*record.security_assessments, assessment])
-    return Change(changed, [NewEvent(event, now, data)])
+    return Change(changed, [NewEvent(now, data)])
 
 
 def check_incident(
@@ -425,9 +415,9 @@ def apply_incident(
         recorded_by=meta.actor.ref(),
         recorded_at=now,
     )
-    data = msgspec.to_builtins(body) | {"number": incident.number}
+    data = events.from_body(events.IncidentRecorded, body, number=incident.number)
     changed = replace(record, incidents=[*record.incidents, incident])
-    return Change(changed, [NewEvent(EventType.INCIDENT_RECORDED, body.occurred_at, data)])
+    return Change(changed, [NewEvent(body.occurred_at, data)])
 
 
 def _has(actor: Actor, roles: frozenset[Role]) -> bool:

@@ -1,20 +1,19 @@
-"""The deadline policy: one versioned table of every clock a request carries.
+"""The deadline policy: one versioned table of every clock a request carries, and the clocks.
 
 A request stores the policy version that computed its deadlines. Change a rule by adding a
-new version; running requests keep the version they started with.
+new version; running requests keep the version they started with. The bodies that move a
+deadline or acknowledge an escalation are in `contracts.actions`.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
-from msgspec import Meta
 
 from contracts import calendar
-from contracts.common import ActorRef, AwareDatetime, Input, Kind, LongText, ShortText
+from contracts.common import ActorRef, Kind
 
 POLICY_VERSION = 1
 
@@ -273,29 +272,6 @@ class Clocks(msgspec.Struct, frozen=True, kw_only=True):
     retention_days: int = 730
 
 
-class DeadlineView(Deadline, frozen=True, kw_only=True):
-    """A deadline as the API shows it, with the time left when it was read."""
-
-    remaining_seconds: float | None = None
-
-
-class ExtensionReason(enum.StrEnum):
-    COURT_DECISION = "court_decision"
-    PROSECUTOR_DECISION = "prosecutor_decision"
-    AGENCY_DECISION = "agency_decision"
-    REPORT_FILED = "report_filed"
-    OTHER = "other"
-
-
-class ExtendBody(Input, frozen=True, kw_only=True):
-    """Move a deadline by a recorded decision; old and new due times stay in the log."""
-
-    reason: ExtensionReason
-    decision: Annotated[ShortText, Meta(examples=["Stockholms tingsrätt B 12345-26, 2026-11-28"])]
-    new_due_at: AwareDatetime
-    text: LongText | None = None
-
-
 class EscalationLevel(enum.StrEnum):
     WARNING = "warning"
     BREACH = "breach"
@@ -316,14 +292,3 @@ class Escalation(msgspec.Struct, frozen=True, kw_only=True):
     acknowledged_at: datetime | None = None
     acknowledged_by: ActorRef | None = None
     note: str | None = None
-
-
-class AcknowledgeBody(Input, frozen=True, kw_only=True):
-    note: LongText
-
-
-class ReportBody(Input, frozen=True, kw_only=True):
-    """A serious incident reported to Arbetsmiljöverket."""
-
-    reported_at: AwareDatetime
-    reference: ShortText

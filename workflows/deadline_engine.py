@@ -1,22 +1,24 @@
-"""Deadlines of a request: start, meet, cancel, warn, breach, extend. Pure; time is passed in.
+"""The deadline engine: start, meet, cancel, warn, breach and extend a request's deadlines.
 
-The workflow calls `follow` after every change and `due` to find warnings and breaches whose
-instant has come; `next_moment` tells it how long to sleep.
+Pure; time is passed in. It applies `contracts.deadline_policy`; `rules` beside it checks the
+deadline updates. The workflow calls `follow` after every change and `due` to find warnings
+and breaches whose instant has come; `next_moment` tells it how long to sleep.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from msgspec.structs import replace
 
+from contracts import events
+from contracts.actions import ExtendBody
 from contracts.api import HandoverRecord
 from contracts.assessment import SERIOUS
 from contracts.calendar import STOCKHOLM, UTC
 from contracts.common import FINAL_STATES, ActorRef, Org, UnitKind
-from contracts.deadlines import (
+from contracts.deadline_policy import (
     BY_NAME,
     POLICY_VERSION,
     Clocks,
@@ -27,7 +29,6 @@ from contracts.deadlines import (
     Entry,
     Escalation,
     EscalationLevel,
-    ExtendBody,
     Extension,
     Rule,
     compute,
@@ -40,7 +41,6 @@ from contracts.person import (
     SamordningsnummerIdentity,
     UnknownIdentity,
 )
-from contracts.workflow import EventType
 from workflows.transitions import Change, NewEvent
 
 ESCALATION_NAMESPACE = uuid.UUID("2b0f8c55-61c4-4f8e-9a7e-64a1f0d5c3b1")
@@ -193,17 +193,27 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
     if record.policy_version is None:  # created before deadlines existed
         return change
     clocks = record.clocks or Clocks()
-    events = list(change.events)
-    for event in change.events:
-        match event.type:
-            case EventType.ACCEPTED | EventType.DEFERRED | EventType.REJECTED:
+    new = list(change.events)
+    for index, event in enumerate(change.events):
+        match event.data:
+            case events.Accepted() | events.Rejected():
                 record = _meet(record, {DeadlineName.RESPONSE}, event.occurred_at)
-            case EventType.RELEASED:
-                step = event.data["step"]
+            case events.Deferred() as deferred:
+                record = _meet(record, {DeadlineName.RESPONSE}, event.occurred_at)
+                record, escalation = escalate(
+                    record,
+                    EscalationLevel.DEFERRAL,
+                    "deferral",
+                    True,
+                    f"Deferred by {actor.unit} ({deferred.reason}); the legal clock runs on.",
+                    now,
+                )
+                deferred = replace(deferred, escalation=escalation.id)
+                new[index] = NewEvent(event.occurred_at, deferred)
+            case events.Released(step=step):
                 gap = _new(DeadlineName.CUSTODY_GAP, event.occurred_at, clocks, suffix=f"-{step}")
                 record = replace(record, deadlines=(*record.deadlines, gap))
-            case EventType.RECEIVED:
-                step = event.data["step"]
+            case events.Received(step=step, unit=unit):
                 record = _meet(record, {DeadlineName.CUSTODY_GAP}, event.occurred_at, f"-{step}")
                 record = _meet(record, {DeadlineName.LVM_TRANSPORT_START}, event.occurred_at)
                 if actor.org != Org.POLISEN:
@@ -213,7 +223,7 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                         event.occurred_at,
                     )
                 if (
-                    record.to_unit == event.data.get("unit")
+                    record.to_unit == unit
                     and record.destination_kind == UnitKind.REMAND_PRISON
                     and _applies(BY_NAME[DeadlineName.PRISON_PLACE_TARGET], record)
                 ):
@@ -225,8 +235,7 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                             _new(DeadlineName.PRISON_PLACE_ABSOLUTE, event.occurred_at, clocks),
                         ),
                     )
-            case EventType.INCIDENT_RECORDED if event.data["severity"] in SERIOUS:
-                number = event.data["number"]
+            case events.IncidentRecorded(number=number) as incident if incident.severity in SERIOUS:
                 report = _new(
                     DeadlineName.INCIDENT_REPORT, event.occurred_at, clocks, suffix=f"-{number}"
                 )
@@ -236,36 +245,18 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                     EscalationLevel.INCIDENT,
                     f"incident-{number}",
                     True,
-                    f"Serious incident ({event.data['kind']}) recorded by {actor.unit}.",
+                    f"Serious incident ({incident.kind}) recorded by {actor.unit}.",
                     now,
                 )
-                event_data = dict(event.data, escalation=escalation.id)
-                events = [
-                    NewEvent(e.type, e.occurred_at, event_data) if e is event else e for e in events
-                ]
-            case EventType.INCIDENT_REPORTED:
-                number = event.data["number"]
+                incident = replace(incident, escalation=escalation.id)
+                new[index] = NewEvent(event.occurred_at, incident)
+            case events.IncidentReported(number=number):
                 record = _meet(
                     record, {DeadlineName.INCIDENT_REPORT}, event.occurred_at, f"-{number}"
                 )
-        if event.type == EventType.DEFERRED:
-            record, escalation = escalate(
-                record,
-                EscalationLevel.DEFERRAL,
-                "deferral",
-                True,
-                f"Deferred by {actor.unit} ({event.data.get('reason')}); the legal clock runs on.",
-                now,
-            )
-            events = [
-                NewEvent(e.type, e.occurred_at, dict(e.data, escalation=escalation.id))
-                if e is event
-                else e
-                for e in events
-            ]
     if before.state not in FINAL_STATES and record.state in FINAL_STATES:
         record = _close(record, clocks, now)
-    return Change(record, events)
+    return Change(record, new)
 
 
 def _close(record: HandoverRecord, clocks: Clocks, now: datetime) -> HandoverRecord:
@@ -302,16 +293,11 @@ def next_moment(record: HandoverRecord) -> datetime | None:
 
 def fire(record: HandoverRecord, deadline: Deadline, what: str, now: datetime) -> Change:
     """Warn or breach one deadline; breaches (and legal warnings) escalate."""
-    data: dict[str, Any] = {
-        "deadline": deadline.id,
-        "name": deadline.name,
-        "legal": deadline.legal,
-        "due_at": deadline.due_at.isoformat(),
-    }
+    kind: type[events.DeadlineWarned | events.DeadlineBreached]
     if what == "warn":
         updated = replace(deadline, state=DeadlineState.WARNED, warned_at=now)
         record = _set(record, updated)
-        event = EventType.DEADLINE_WARNED
+        kind = events.DeadlineWarned
         at = deadline.warn_at
         level = EscalationLevel.WARNING if deadline.legal else None
     else:
@@ -322,13 +308,14 @@ def fire(record: HandoverRecord, deadline: Deadline, what: str, now: datetime) -
             warned_at=deadline.warned_at or now,
         )
         record = _set(record, updated)
-        event = EventType.DEADLINE_BREACHED
+        kind = events.DeadlineBreached
         at = deadline.due_at
         level = EscalationLevel.BREACH
     if deadline.name == DeadlineName.ERASURE:
         return erase(record, updated, now)
+    escalation: str | None = None
     if level is not None:
-        record, escalation = escalate(
+        record, raised = escalate(
             record,
             level,
             deadline.id,
@@ -337,8 +324,15 @@ def fire(record: HandoverRecord, deadline: Deadline, what: str, now: datetime) -
             f"due {deadline.due_at.isoformat()}.",
             now,
         )
-        data["escalation"] = escalation.id
-    return Change(record, [NewEvent(event, at, data)])
+        escalation = raised.id
+    data = kind(
+        deadline=deadline.id,
+        name=deadline.name,
+        legal=deadline.legal,
+        due_at=deadline.due_at.isoformat(),
+        escalation=escalation,
+    )
+    return Change(record, [NewEvent(at, data)])
 
 
 def erase(record: HandoverRecord, deadline: Deadline, now: datetime) -> Change:
@@ -346,7 +340,7 @@ def erase(record: HandoverRecord, deadline: Deadline, now: datetime) -> Change:
     erased = Person(identity=UnknownIdentity(description="erased after the retention time"))
     record = _set(record, replace(deadline, state=DeadlineState.MET, met_at=now, breached_at=None))
     record = replace(record, person=erased, notes=None, erased_at=now)
-    return Change(record, [NewEvent(EventType.PERSONAL_DATA_ERASED, now, {"policy": "retention"})])
+    return Change(record, [NewEvent(now, events.PersonalDataErased(policy="retention"))])
 
 
 def extend(
@@ -374,13 +368,13 @@ def extend(
         warned_at=None,
         extensions=(*deadline.extensions, extension),
     )
-    data = {
-        "deadline": deadline.id,
-        "old_due_at": deadline.due_at.isoformat(),
-        "new_due_at": new_due.isoformat(),
-        "reason": body.reason,
-        "decision": body.decision,
-        "text": body.text,
-        "was": deadline.state,
-    }
-    return Change(_set(record, updated), [NewEvent(EventType.DEADLINE_EXTENDED, now, data)])
+    data = events.DeadlineExtended(
+        deadline=deadline.id,
+        old_due_at=deadline.due_at.isoformat(),
+        new_due_at=new_due.isoformat(),
+        reason=body.reason,
+        decision=body.decision,
+        text=body.text,
+        was=deadline.state,
+    )
+    return Change(_set(record, updated), [NewEvent(now, data)])
