@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
 
 import asyncpg
 from litestar import Litestar
 from litestar.config.app import AppConfig
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -25,15 +28,17 @@ from services.handover.api.health import HealthController
 from services.handover.api.strict import StrictRequest, check_request
 from services.handover.api.units import UnitController
 from services.handover.auth import build_auth
-from services.handover.commands import WorkflowCommands
 from services.handover.errors import exception_handlers
-from services.handover.handovers import HandoverService
-from services.handover.middleware import request_context
-from services.handover.queries import HandoverQueries
+from services.handover.middleware import request_context, response_headers
+from services.handover.postgres import decode_json
+from services.handover.ratelimit import STORE, PostgresStore, rate_limit_config
+from services.handover.read_use_cases import HandoverQueries
 from services.handover.repository import Repository
 from services.handover.revocations import Revocations
 from services.handover.settings import Settings
+from services.handover.temporal_gateway import TemporalGateway
 from services.handover.tokens import TokenVerifier
+from services.handover.use_cases import HandoverService
 from workflows.converter import data_converter
 
 API_VERSION = "1.0.0"
@@ -49,17 +54,20 @@ Send an `Idempotency-Key` with every POST to make retries safe.
 """
 
 
-async def connect_temporal(settings: Settings, *, lazy: bool = False) -> Client:
+async def connect_temporal(settings: Settings) -> Client:
     assert settings.temporal_address is not None
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings.payload_codec()),
-        lazy=lazy,
     )
 
 
-async def create_pool(settings: Settings) -> asyncpg.Pool:
+async def create_pool(
+    settings: Settings,
+    *,
+    init: Callable[[asyncpg.Connection], Coroutine[Any, Any, None]] | None = None,
+) -> asyncpg.Pool:
     """A pool that connects on demand: the API starts, and answers 503, while PostgreSQL is down."""
     assert settings.database_url is not None
     return await asyncpg.create_pool(
@@ -68,6 +76,7 @@ async def create_pool(settings: Settings) -> asyncpg.Pool:
         max_size=settings.pg_pool_max,
         timeout=settings.db_timeout_seconds,
         command_timeout=settings.db_timeout_seconds,
+        init=init,
     )
 
 
@@ -76,19 +85,19 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        pool = await create_pool(settings)
-        client = await connect_temporal(settings, lazy=True)
+        pool = await create_pool(settings, init=decode_json)
         repository = Repository(pool, timeout=settings.db_timeout_seconds)
-        commands = WorkflowCommands(
-            client,
+        # Connects on the first request, so the API starts, and answers 503, while Temporal is down.
+        temporal = TemporalGateway(
+            partial(connect_temporal, settings),
             task_queue=settings.task_queue,
             timeout=settings.update_timeout_seconds,
-            retry_after=settings.retry_after_seconds,
         )
         app.state.repository = repository
-        app.state.temporal = client
-        app.state.handovers = HandoverService(repository, commands, settings.clocks())
+        app.state.temporal = temporal
+        app.state.handovers = HandoverService(repository, temporal, settings.clocks())
         app.state.queries = HandoverQueries(repository)
+        rate_store.attach(pool)
         app.state.revocations = Revocations(
             pool, refresh_seconds=settings.revocation_refresh_seconds
         )
@@ -109,11 +118,14 @@ def create_app(settings: Settings) -> Litestar:
         queries: HandoverQueries = state.queries
         return queries
 
-    def provide_temporal(state: State) -> Client:
-        client: Client = state.temporal
-        return client
+    def provide_temporal(state: State) -> TemporalGateway:
+        temporal: TemporalGateway = state.temporal
+        return temporal
 
     auth = build_auth(settings)
+    rate_store = PostgresStore()
+    rate_limit = rate_limit_config(settings.rate_limit_per_minute)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     config = AppConfig(
         route_handlers=[
             HandoverController,
@@ -135,7 +147,11 @@ def create_app(settings: Settings) -> Litestar:
         before_request=check_request,
         request_class=StrictRequest,
         lifespan=[lifespan],
-        middleware=[request_context],
+        middleware=[request_context, rate_limit.middleware],
+        before_send=[response_headers],
+        stores={STORE: rate_store},
+        # Closed unless origins are configured: no browser page elsewhere may call the API.
+        cors_config=CORSConfig(allow_origins=origins) if origins else None,
         request_max_body_size=MAX_BODY_BYTES,
         state=State(
             {

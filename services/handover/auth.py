@@ -82,7 +82,7 @@ def actor_from_claims(claims: dict[str, Any], max_lifetime: timedelta) -> Actor 
         parsed = msgspec.convert(claims, _Claims)
     except msgspec.ValidationError:
         return None
-    if parsed.exp - parsed.iat > max_lifetime.total_seconds():
+    if not 0 < parsed.exp - parsed.iat <= max_lifetime.total_seconds():
         return None
     return Actor(sub=parsed.sub, org=parsed.org, unit=parsed.unit, roles=parsed.roles)
 

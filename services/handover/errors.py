@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -16,7 +15,6 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.types import ExceptionHandlersMap
-from temporalio.service import RPCError
 
 from contracts.common import LINE_PATTERN, TEXT_PATTERN
 from contracts.refusals import Refusal
@@ -124,8 +122,34 @@ class UnsupportedMediaType(ProblemError):
     status, slug, title = 415, "unsupported-media-type", "The body must be application/json"
 
 
-class DependencyUnavailable(ProblemError):
-    status, slug, title = 503, "unavailable", "A service this API depends on is unavailable"
+class Unavailable(Exception):
+    """A dependency is away or too slow, not a bug: 503 with Retry-After, nothing was lost.
+
+    Raised only where a dependency is called, by code that knows which of its failures mean
+    "not there now" (`postgres.outage_is_unavailable`, the Temporal gateway); anything else
+    stays what it is, a bug answered 500.
+    """
+
+    dependency = "a dependency"
+    title = "A service this API depends on is unavailable"
+
+    def __init__(
+        self, detail: str = "Try again shortly; nothing was lost or applied twice."
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class DatabaseUnavailable(Unavailable):
+    """PostgreSQL cannot be reached, refuses connections for now, or does not answer in time."""
+
+    dependency = "postgres"
+
+
+class TemporalUnavailable(Unavailable):
+    """Temporal cannot be reached, is overloaded, or did not confirm a change in time."""
+
+    dependency = "temporal"
 
 
 # Handler arguments whose public parameter name is a reserved word in Litestar (`state`).
@@ -262,24 +286,35 @@ def _on_http(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]
         415: "unsupported-media-type",
         429: "rate-limited",
     }
+    headers = dict(exc.headers or {})
+    if exc.status_code == 429:
+        # The window's end, as RFC 9110 wants it for a client that backs off.
+        headers["Retry-After"] = headers.get("RateLimit-Reset", "60")
     return problem_response(
         request,
         status=exc.status_code,
         slug=slug.get(exc.status_code, "http-error"),
         title=exc.detail,
-        headers=exc.headers,
+        headers=headers,
     )
 
 
-def unavailable(retry_after: int, detail: str) -> DependencyUnavailable:
-    return DependencyUnavailable(detail, headers={"Retry-After": str(retry_after)})
-
-
-def _on_dependency(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.warning("dependency.unavailable", error=type(exc).__name__, path=request.url.path)
+def _on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    assert isinstance(exc, Unavailable)
+    log.warning(
+        "dependency.unavailable",
+        dependency=exc.dependency,
+        error=type(exc.__cause__ or exc).__name__,
+        path=request.url.path,
+    )
     retry_after = int(getattr(request.app.state, "retry_after_seconds", 5))
-    return _on_problem(
-        request, unavailable(retry_after, "Try again shortly; nothing was lost or applied twice.")
+    return problem_response(
+        request,
+        status=503,
+        slug="unavailable",
+        title=exc.title,
+        detail=exc.detail,
+        headers={"Retry-After": str(retry_after)},
     )
 
 
@@ -298,13 +333,6 @@ exception_handlers: ExceptionHandlersMap = {
     ProblemError: _on_problem,
     ValidationException: _on_validation,
     HTTPException: _on_http,
-    asyncpg.PostgresConnectionError: _on_dependency,
-    asyncpg.exceptions.OperatorInterventionError: _on_dependency,
-    asyncpg.exceptions.ConnectionDoesNotExistError: _on_dependency,
-    asyncpg.exceptions.TooManyConnectionsError: _on_dependency,
-    ConnectionError: _on_dependency,
-    OSError: _on_dependency,
-    TimeoutError: _on_dependency,
-    RPCError: _on_dependency,
+    Unavailable: _on_unavailable,
     Exception: _on_unexpected,
 }

@@ -13,6 +13,17 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 log = structlog.get_logger("http")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 HEADER = b"x-request-id"
+# Every answer: not to be sniffed, framed or cached (it may hold personal data), no referrer.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=31536000"),
+]
+API_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+]
 
 
 def request_context(app: ASGIApp) -> ASGIApp:
@@ -31,7 +42,6 @@ def request_context(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (HEADER, request_id.encode())]
             await send(message)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):
@@ -47,3 +57,20 @@ def request_context(app: ASGIApp) -> ASGIApp:
                 )
 
     return middleware
+
+
+async def response_headers(message: Message, scope: Scope) -> None:
+    """before_send hook: the request id and the security headers on every answer, errors
+    raised in middleware (a 401, a 429) included, which pass no middleware on their way out."""
+    if message["type"] != "http.response.start":
+        return
+    request_id = scope.get("state", {}).get("request_id")
+    # The docs pages load their own scripts; everything else is data.
+    extra = SECURITY_HEADERS + ([] if scope["path"].startswith("/schema") else API_HEADERS)
+    if isinstance(request_id, str):
+        extra = [(HEADER, request_id.encode()), *extra]
+    present = {name.lower() for name, _ in message.get("headers", [])}
+    message["headers"] = [
+        *message.get("headers", []),
+        *((name, value) for name, value in extra if name not in present),
+    ]

@@ -1,11 +1,13 @@
-"""Reads of the PostgreSQL read model; rows come back as contract Structs."""
+"""Reads of the PostgreSQL read model, and the access log: named SQL in, contract Structs out.
+
+The pool must be created with `init=decode_json` (services/handover/postgres.py), so JSON
+columns arrive as Python values and every row becomes a Struct through `msgspec.convert`.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import asyncpg
 import msgspec
@@ -19,47 +21,69 @@ from contracts.api import (
     HandoverSummary,
     Unit,
 )
-from contracts.common import Actor, ActorRef
+from contracts.common import Actor
 from contracts.person import Identity, masked_identity
 from services.handover.errors import Forbidden, NotFound
+from services.handover.postgres import outage_is_unavailable, statement
 
-_SQL_DIR = Path(__file__).with_name("sql")
-
-
-@cache
-def sql(name: str) -> str:
-    return (_SQL_DIR / f"{name}.sql").read_text()
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 class ListedRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One list row plus its keyset position."""
+    """One list row plus its place in the list's order (its keyset position)."""
 
     summary: HandoverSummary
-    created_at: datetime
+    sort_key: datetime
     id: str
 
 
+def _after(after: tuple[object, str] | None) -> dict[str, object]:
+    """A keyset position as the list queries take it: the last row's sort key and its id."""
+    key, row_id = after or (None, None)
+    return {"after_key": key, "after_id": row_id}
+
+
+def _listed(row: asyncpg.Record) -> ListedRow:
+    """A list row: the summary shows the identity masked to the date of birth."""
+    values = dict(row)
+    values["person_identity"] = masked_identity(msgspec.convert(values["identity"], Identity))
+    summary = msgspec.convert(values, HandoverSummary)
+    return ListedRow(summary=summary, sort_key=values["sort_key"], id=summary.id)
+
+
 class Repository:
-    """Every query the API makes; keyword-only arguments, Structs out, NotFound for no row."""
+    """Every query the API makes; keyword-only arguments, Structs out, NotFound for no row.
+
+    PostgreSQL being away (unreachable, refusing, too slow) raises DatabaseUnavailable.
+    """
 
     def __init__(self, pool: asyncpg.Pool, *, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
 
-    async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        async with self._pool.acquire(timeout=self._timeout) as conn:
-            rows: list[asyncpg.Record] = await conn.fetch(sql(query), *args, timeout=self._timeout)
-            return rows
+    async def _query(self, text: str, *args: object) -> list[asyncpg.Record]:
+        with outage_is_unavailable(self._pool):
+            async with self._pool.acquire(timeout=self._timeout) as connection:
+                rows: list[asyncpg.Record] = await connection.fetch(
+                    text, *args, timeout=self._timeout
+                )
+                return rows
+
+    async def _fetch(self, name: str, /, **values: object) -> list[asyncpg.Record]:
+        query = statement(name)
+        return await self._query(query.text, *query.arguments(values))
+
+    async def _structs(self, name: str, type_: type[S], /, **values: object) -> list[S]:
+        return [msgspec.convert(dict(row), type_) for row in await self._fetch(name, **values)]
 
     async def ping(self) -> None:
-        async with self._pool.acquire(timeout=self._timeout) as conn:
-            await conn.fetchval("SELECT 1", timeout=self._timeout)
+        await self._query("SELECT 1")
 
     async def get_handover(self, *, handover_id: str) -> HandoverRecord:
-        rows = await self._fetch("get_handover", handover_id)
+        rows = await self._fetch("get_handover", handover_id=handover_id)
         if not rows:
             raise NotFound(f"No handover request {handover_id}.")
-        return msgspec.json.decode(rows[0]["doc"], type=HandoverRecord)
+        return msgspec.convert(rows[0]["doc"], HandoverRecord)
 
     async def list_handovers(
         self,
@@ -79,64 +103,26 @@ class Repository:
     ) -> list[ListedRow]:
         rows = await self._fetch(
             "list_handovers_by_due" if by_due else "list_handovers",
-            visible_units,
-            state,
-            kind,
-            unit,
-            after[0] if after else None,
-            after[1] if after else None,
-            limit,
-            executing_org,
-            due_before,
-            breached,
-            scope_org,
-            scope_region,
+            visible_units=visible_units,
+            executing_org=executing_org,
+            scope_org=scope_org,
+            scope_region=scope_region,
+            state=state,
+            kind=kind,
+            unit=unit,
+            due_before=due_before,
+            breached=breached,
+            **_after(after),
+            limit=limit,
         )
-        return [
-            ListedRow(
-                summary=HandoverSummary(
-                    id=str(r["id"]),
-                    reference=r["reference"],
-                    kind=r["kind"],
-                    state=r["state"],
-                    version=r["version"],
-                    person_identity=masked_identity(
-                        msgspec.json.decode(r["identity"], type=Identity)
-                    ),
-                    requesting_unit=r["requesting_unit"],
-                    executing_unit=r["executing_unit"],
-                    responsible_unit=r["responsible_unit"],
-                    created_at=r["created_at"],
-                    updated_at=r["updated_at"],
-                    next_due_at=r["next_due_at"],
-                    breached=r["breached"],
-                ),
-                created_at=r["next_due_at"] if by_due else r["created_at"],
-                id=str(r["id"]),
-            )
-            for r in rows
-        ]
+        return [_listed(row) for row in rows]
 
     async def handover_exists(self, *, handover_id: str) -> bool:
-        rows = await self._fetch("exists_handover", handover_id)
+        rows = await self._fetch("exists_handover", handover_id=handover_id)
         return bool(rows[0][0])
 
     async def list_events(self, *, handover_id: str) -> list[EventView]:
-        rows = await self._fetch("list_events", handover_id)
-        return [
-            EventView(
-                seq=r["seq"],
-                type=r["type"],
-                actor=msgspec.json.decode(r["actor"], type=ActorRef),
-                occurred_at=r["occurred_at"],
-                recorded_at=r["recorded_at"],
-                data=msgspec.json.decode(r["data"]),
-                request_id=r["request_id"],
-                prev_hash=r["prev_hash"],
-                hash=r["hash"],
-            )
-            for r in rows
-        ]
+        return await self._structs("list_events", EventView, handover_id=handover_id)
 
     async def list_access(
         self,
@@ -148,33 +134,16 @@ class Repository:
         after: tuple[int, str] | None,
         limit: int,
     ) -> list[AccessView]:
-        rows = await self._fetch(
+        return await self._structs(
             "list_access",
-            handover_id,
-            sub,
-            unit,
-            outside_own_cases,
-            after[0] if after else None,
-            after[1] if after else None,
-            limit,
+            AccessView,
+            handover_id=handover_id,
+            sub=sub,
+            unit=unit,
+            outside_own_cases=outside_own_cases,
+            **_after(after),
+            limit=limit,
         )
-        return [
-            AccessView(
-                id=r["id"],
-                at=r["at"],
-                sub=r["sub"],
-                org=r["org"],
-                unit=r["unit"],
-                roles=list(r["roles"]),
-                action=r["action"],
-                purpose=r["purpose"],
-                request_id=r["request_id"],
-                handover_id=str(r["handover_id"]),
-                reference=r["reference"],
-                outside_own_cases=r["outside_own_cases"],
-            )
-            for r in rows
-        ]
 
     async def event_feed(
         self,
@@ -188,47 +157,32 @@ class Repository:
     ) -> list[tuple[tuple[str, int], FeedEvent]]:
         rows = await self._fetch(
             "event_feed",
-            after[0] if after else None,
-            after[1] if after else None,
-            visible_units,
-            executing_org,
-            scope_org,
-            scope_region,
-            limit,
+            after_tx=after[0] if after else None,
+            after_seq=after[1] if after else None,
+            visible_units=visible_units,
+            executing_org=executing_org,
+            scope_org=scope_org,
+            scope_region=scope_region,
+            limit=limit,
         )
         return [
-            (
-                (r["tx"], r["global_seq"]),
-                FeedEvent(
-                    handover_id=str(r["handover_id"]),
-                    reference=r["reference"],
-                    seq=r["seq"],
-                    type=r["type"],
-                    actor=msgspec.json.decode(r["actor"], type=ActorRef),
-                    occurred_at=r["occurred_at"],
-                    recorded_at=r["recorded_at"],
-                    data=msgspec.json.decode(r["data"]),
-                ),
-            )
-            for r in rows
+            ((row["tx"], row["global_seq"]), msgspec.convert(dict(row), FeedEvent)) for row in rows
         ]
 
     async def list_units(self, *, org: str | None, kind: str | None) -> list[Unit]:
-        rows = await self._fetch("list_units", org, kind)
-        return [msgspec.convert(dict(r), Unit) for r in rows]
+        return await self._structs("list_units", Unit, org=org, kind=kind)
 
     async def get_units(self, *, ids: list[str]) -> dict[str, Unit]:
-        rows = await self._fetch("get_units", ids)
-        return {r["id"]: msgspec.convert(dict(r), Unit) for r in rows}
+        return {unit.id: unit for unit in await self._structs("get_units", Unit, ids=ids)}
 
     async def is_national(self, *, unit: str) -> bool:
-        rows = await self._fetch("get_unit_scope", unit)
+        rows = await self._fetch("get_unit_scope", unit=unit)
         return bool(rows and rows[0]["national"])
 
     async def escalation_scope(self, *, escalation_id: str) -> tuple[str, list[str]] | None:
         """The request an escalation belongs to and the organisations it involves."""
-        rows = await self._fetch("get_escalation", escalation_id)
-        return (str(rows[0]["handover_id"]), list(rows[0]["orgs"])) if rows else None
+        rows = await self._fetch("get_escalation", escalation_id=escalation_id)
+        return (rows[0]["handover_id"], list(rows[0]["orgs"])) if rows else None
 
     async def list_escalations(
         self,
@@ -242,40 +196,18 @@ class Repository:
         after: tuple[datetime, str] | None,
         limit: int,
     ) -> list[EscalationView]:
-        rows = await self._fetch(
+        return await self._structs(
             "list_escalations",
-            org,
-            region,
-            unit,
-            kind,
-            level,
-            acknowledged,
-            after[0] if after else None,
-            after[1] if after else None,
-            limit,
+            EscalationView,
+            org=org,
+            region=region,
+            unit=unit,
+            kind=kind,
+            level=level,
+            acknowledged=acknowledged,
+            **_after(after),
+            limit=limit,
         )
-        return [
-            EscalationView(
-                id=str(r["id"]),
-                handover_id=str(r["handover_id"]),
-                reference=r["reference"],
-                kind=r["kind"],
-                level=r["level"],
-                subject=r["subject"],
-                legal=r["legal"],
-                at=r["at"],
-                detail=r["detail"],
-                units=list(r["units"]),
-                acknowledged_at=r["acknowledged_at"],
-                acknowledged_by=(
-                    msgspec.json.decode(r["acknowledged_by"], type=ActorRef)
-                    if r["acknowledged_by"]
-                    else None
-                ),
-                note=r["note"],
-            )
-            for r in rows
-        ]
 
     async def caller_unit(self, actor: Actor) -> Unit:
         """The caller's unit from the reference data; a token for an unknown unit is refused."""
@@ -298,16 +230,14 @@ class Repository:
         request_id: str,
     ) -> None:
         """Audit a read or write of personal data; the read fails if this cannot be written."""
-        async with self._pool.acquire(timeout=self._timeout) as conn:
-            await conn.execute(
-                sql("insert_access"),
-                actor.sub,
-                actor.org,
-                actor.unit,
-                action,
-                handover_ids,
-                purpose,
-                request_id,
-                [str(role) for role in actor.roles],
-                timeout=self._timeout,
-            )
+        await self._fetch(
+            "insert_access",
+            sub=actor.sub,
+            org=actor.org,
+            unit=actor.unit,
+            action=action,
+            handover_ids=handover_ids,
+            purpose=purpose,
+            request_id=request_id,
+            roles=[str(role) for role in actor.roles],
+        )

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import asyncpg
 
+from services.handover.postgres import outage_is_unavailable
+
 _SQL = Path(__file__).with_name("sql")
 IN_FORCE = (_SQL / "revoked_in_force.sql").read_text()
 INSERT = (_SQL / "insert_revocation.sql").read_text()
@@ -34,7 +36,8 @@ class Revocations:
         return by_token or self._subs.get(sub, now) > now
 
     async def _read(self) -> None:
-        rows = await self._pool.fetch(IN_FORCE)
+        with outage_is_unavailable(self._pool):
+            rows = await self._pool.fetch(IN_FORCE)
         jtis: dict[str, datetime] = {}
         subs: dict[str, datetime] = {}
         for row in rows:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from contracts.deadlines import Clocks
+from contracts.deadline_policy import Clocks
 from contracts.workflow import DEFAULT_TASK_QUEUE
 from workflows.codec import EncryptionCodec, PayloadKeyError, parse_key
 
@@ -50,6 +50,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     jwt_leeway_seconds: Annotated[int, Meta(ge=0, le=300)] = 30
     # An unknown `kid` refetches the JWKS (a rotated key), at most once per this interval.
     jwks_refetch_seconds: Annotated[float, Meta(ge=0, le=3600)] = 30.0
+    # Requests per minute per client (organisation, unit and token subject), all replicas.
+    rate_limit_per_minute: Annotated[int, Meta(ge=1)] = 600
+    # Origins a browser may call the API from (comma-separated); none by default.
+    cors_origins: str = ""
     # How often each process re-reads the revoked-token list: a revocation takes this long.
     revocation_refresh_seconds: Annotated[float, Meta(gt=0, le=60)] = 2.0
     update_timeout_seconds: Annotated[float, Meta(gt=0)] = 10.0

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from contracts.api import Handover, HandoverRecord
+from contracts.api import DeadlineView, Handover, HandoverRecord
 from contracts.common import Actor, Org, UnitKind
-from contracts.deadlines import DeadlineView
 from contracts.lifecycle import allowed, parties
 from services.handover.errors import FieldError, InvalidInput
 

@@ -28,8 +28,8 @@ from services.handover.api import examples
 from services.handover.api.docs import BEARER, CHANGE_STATUSES, ETAG, problems
 from services.handover.api.handovers import IdempotencyKey, IfMatch, request_id
 from services.handover.errors import NotFound
-from services.handover.handovers import HandoverService
-from services.handover.queries import HandoverQueries
+from services.handover.read_use_cases import HandoverQueries
+from services.handover.use_cases import HandoverService
 from services.handover.views import etag, parse_if_match
 
 BASE = "/{handover_id:uuid}"

@@ -13,7 +13,7 @@ from contracts.api import AccessPage
 from contracts.common import CURSOR_PATTERN, LINE_PATTERN, UNIT_PATTERN, Actor, UnitId
 from services.handover.api.docs import BEARER, problems
 from services.handover.api.handovers import MAX_LIMIT
-from services.handover.queries import HandoverQueries
+from services.handover.read_use_cases import HandoverQueries
 
 
 class AuditController(Controller):

@@ -8,23 +8,18 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, QueryParameter
 
+from contracts.actions import AcknowledgeBody, ExtendBody, ReportBody
 from contracts.api import EscalationPage, Handover
 from contracts.assessment import Incident
 from contracts.common import CURSOR_PATTERN, UNIT_PATTERN, Actor, Kind, UnitId
-from contracts.deadlines import (
-    AcknowledgeBody,
-    Escalation,
-    EscalationLevel,
-    ExtendBody,
-    ReportBody,
-)
+from contracts.deadline_policy import Escalation, EscalationLevel
 from contracts.workflow import UPDATE_ACKNOWLEDGE, UPDATE_EXTEND, UPDATE_REPORT
 from services.handover.api.actions import change
 from services.handover.api.docs import BEARER, CHANGE_STATUSES, ETAG, problems
 from services.handover.api.handovers import MAX_LIMIT, IdempotencyKey, IfMatch
 from services.handover.errors import NotFound
-from services.handover.handovers import HandoverService
-from services.handover.queries import HandoverQueries
+from services.handover.read_use_cases import HandoverQueries
+from services.handover.use_cases import HandoverService
 from services.handover.views import etag
 
 CHANGE_PROBLEMS = problems(*CHANGE_STATUSES)

@@ -12,7 +12,7 @@ from contracts.api import FeedPage
 from contracts.common import CURSOR_PATTERN, Actor
 from services.handover.api.docs import BEARER, problems
 from services.handover.api.handovers import MAX_LIMIT
-from services.handover.queries import HandoverQueries
+from services.handover.read_use_cases import HandoverQueries
 
 
 class FeedController(Controller):

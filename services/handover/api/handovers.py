@@ -24,8 +24,8 @@ from contracts.common import (
 from services.handover.api import examples
 from services.handover.api.docs import BEARER, ETAG, problems
 from services.handover.api.strict import parse_instant
-from services.handover.handovers import HandoverService
-from services.handover.queries import HandoverQueries
+from services.handover.read_use_cases import HandoverQueries
+from services.handover.use_cases import HandoverService
 from services.handover.views import etag
 
 MAX_LIMIT = 200

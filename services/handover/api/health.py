@@ -6,10 +6,17 @@ import asyncio
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from temporalio.client import Client
 
 from contracts.api import Health
+from services.handover.errors import Unavailable
 from services.handover.repository import Repository
+from services.handover.temporal_gateway import TemporalGateway
+
+
+def _not_ready(exc: Exception) -> str:
+    """What failed: the dependency's own error, as the probe has always named it."""
+    cause = exc.__cause__ if isinstance(exc, Unavailable) else None
+    return f"unavailable: {type(cause or exc).__name__}"
 
 
 class HealthController(Controller):
@@ -23,7 +30,7 @@ class HealthController(Controller):
 
     @get("/ready", operation_id="ready", responses={})
     async def ready(
-        self, repository: NamedDependency[Repository], temporal: NamedDependency[Client]
+        self, repository: NamedDependency[Repository], temporal: NamedDependency[TemporalGateway]
     ) -> Response[Health]:
         """PostgreSQL and Temporal both answer; 503 otherwise."""
         checks = {}
@@ -31,13 +38,13 @@ class HealthController(Controller):
             await repository.ping()
             checks["postgres"] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            checks["postgres"] = f"unavailable: {type(exc).__name__}"
+            checks["postgres"] = _not_ready(exc)
         try:
             async with asyncio.timeout(3):
-                await temporal.service_client.check_health()
+                await temporal.ping()
             checks["temporal"] = "ok"
         except Exception as exc:  # noqa: BLE001
-            checks["temporal"] = f"unavailable: {type(exc).__name__}"
+            checks["temporal"] = _not_ready(exc)
         ok = all(v == "ok" for v in checks.values())
         return Response(
             Health(status="ok" if ok else "unavailable", checks=checks),

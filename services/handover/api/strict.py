@@ -127,6 +127,13 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
         unquote_to_bytes(request.scope.get("query_string", b"")).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _malformed("the query string is not valid UTF-8") from exc
+    # Litestar reads `null` as "parameter absent": `?state=null` would silently list all.
+    nulls = sorted({k for k, v in request.query_params.multi_items() if v.lower() == "null"})
+    if nulls:
+        raise InvalidInput(
+            f"null is not a value of {', '.join(nulls)}; leave the parameter out instead",
+            errors=[FieldError(name, "null is not a value; leave it out") for name in nulls],
+        )
     unknown = sorted(set(request.query_params) - _query_names(handler))
     if unknown:
         raise InvalidInput(

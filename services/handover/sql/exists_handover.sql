@@ -1,1 +1,1 @@
-SELECT EXISTS (SELECT 1 FROM handovers WHERE id = $1)
+SELECT EXISTS (SELECT 1 FROM handovers WHERE id = :handover_id)

@@ -1,1 +1,1 @@
-SELECT doc FROM handovers WHERE id = $1
+SELECT doc FROM handovers WHERE id = :handover_id

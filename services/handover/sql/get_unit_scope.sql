@@ -1,1 +1,1 @@
-SELECT national FROM units WHERE id = $1
+SELECT national FROM units WHERE id = :unit

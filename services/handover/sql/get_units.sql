@@ -1,1 +1,1 @@
-SELECT id, name, org, kind, region, municipality FROM units WHERE id = ANY($1::text[]) AND active
+SELECT id, name, org, kind, region, municipality FROM units WHERE id = ANY(:ids::text[]) AND active

@@ -1,14 +1,15 @@
--- Newest first, keyset on (at, id). Scope: $1 org (national coordinator: every escalation
--- involving the agency), or $2 "org:region" (regional coordinator); null filters do not filter.
-SELECT id, handover_id, reference, kind, level, subject, legal, at, detail, units,
-       acknowledged_at, acknowledged_by, note
-FROM escalations
-WHERE ($1::text IS NULL OR $1 = ANY(orgs))
-  AND ($2::text IS NULL OR $2 = ANY(regions))
-  AND ($3::text IS NULL OR $3 = ANY(units))
-  AND ($4::text IS NULL OR kind = $4)
-  AND ($5::text IS NULL OR level = $5)
-  AND ($6::boolean IS NULL OR (acknowledged_at IS NOT NULL) = $6)
-  AND ($7::timestamptz IS NULL OR (at, id) < ($7, $8::uuid))
-ORDER BY at DESC, id DESC
-LIMIT $9
+-- Newest first, keyset on (at, id). Scope: :org (national coordinator: every escalation
+-- involving the agency), or :region "org:region" (regional coordinator); null filters do not
+-- filter.
+SELECT e.id::text AS id, e.handover_id::text AS handover_id, e.reference, e.kind, e.level,
+       e.subject, e.legal, e.at, e.detail, e.units, e.acknowledged_at, e.acknowledged_by, e.note
+FROM escalations e
+WHERE (:org::text IS NULL OR :org = ANY(e.orgs))
+  AND (:region::text IS NULL OR :region = ANY(e.regions))
+  AND (:unit::text IS NULL OR :unit = ANY(e.units))
+  AND (:kind::text IS NULL OR e.kind = :kind)
+  AND (:level::text IS NULL OR e.level = :level)
+  AND (:acknowledged::boolean IS NULL OR (e.acknowledged_at IS NOT NULL) = :acknowledged)
+  AND (:after_key::timestamptz IS NULL OR (e.at, e.id) < (:after_key, :after_id::uuid))
+ORDER BY e.at DESC, e.id DESC
+LIMIT :limit

@@ -1,20 +1,21 @@
 -- Newest first; keyset on (created_at, id). Parameters that are null do not filter.
-SELECT id, reference, kind, state, version, requesting_unit, executing_unit, responsible_unit,
-       created_at, updated_at, next_due_at, breached,
-       doc -> 'person' -> 'identity' AS identity
-FROM handovers
+SELECT h.id::text AS id, h.reference, h.kind, h.state, h.version, h.requesting_unit,
+       h.executing_unit, h.responsible_unit, h.created_at, h.updated_at, h.next_due_at,
+       h.breached, h.doc -> 'person' -> 'identity' AS identity, h.created_at AS sort_key
+FROM handovers h
 WHERE (
-      ($1::text[] IS NULL AND $11::text IS NULL AND $12::text IS NULL)  -- auditors: all
-      OR parties && $1
-      OR executing_org = $8        -- Kriminalvården's transport units plan every transport
-      OR $11 = ANY(orgs)           -- national coordinators: their agency
-      OR $12 = ANY(regions)        -- regional coordinators: "org:region"
+      -- auditors (all three null): every request
+      (:visible_units::text[] IS NULL AND :scope_org::text IS NULL AND :scope_region::text IS NULL)
+      OR h.parties && :visible_units      -- the units that are parties
+      OR h.executing_org = :executing_org -- Kriminalvården's transport units: every transport
+      OR :scope_org = ANY(h.orgs)         -- national coordinators: their agency
+      OR :scope_region = ANY(h.regions)   -- regional coordinators: "org:region"
   )
-  AND ($2::text IS NULL OR state = $2)
-  AND ($3::text IS NULL OR kind = $3)
-  AND ($4::text IS NULL OR parties @> ARRAY[$4])
-  AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
-  AND ($9::timestamptz IS NULL OR next_due_at < $9)
-  AND ($10::boolean IS NULL OR breached = $10)
-ORDER BY created_at DESC, id DESC
-LIMIT $7
+  AND (:state::text IS NULL OR h.state = :state)
+  AND (:kind::text IS NULL OR h.kind = :kind)
+  AND (:unit::text IS NULL OR h.parties @> ARRAY[:unit])
+  AND (:after_key::timestamptz IS NULL OR (h.created_at, h.id) < (:after_key, :after_id::uuid))
+  AND (:due_before::timestamptz IS NULL OR h.next_due_at < :due_before)
+  AND (:breached::boolean IS NULL OR h.breached = :breached)
+ORDER BY h.created_at DESC, h.id DESC
+LIMIT :limit

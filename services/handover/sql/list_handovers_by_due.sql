@@ -1,22 +1,23 @@
 -- What falls due next: only requests with an open deadline, soonest first; keyset on
--- (next_due_at, id). Same parameters as list_handovers.sql.
-SELECT id, reference, kind, state, version, requesting_unit, executing_unit, responsible_unit,
-       created_at, updated_at, next_due_at, breached,
-       doc -> 'person' -> 'identity' AS identity
-FROM handovers
-WHERE next_due_at IS NOT NULL
+-- (next_due_at, id). The same parameters as list_handovers.sql.
+SELECT h.id::text AS id, h.reference, h.kind, h.state, h.version, h.requesting_unit,
+       h.executing_unit, h.responsible_unit, h.created_at, h.updated_at, h.next_due_at,
+       h.breached, h.doc -> 'person' -> 'identity' AS identity, h.next_due_at AS sort_key
+FROM handovers h
+WHERE h.next_due_at IS NOT NULL
   AND (
-      ($1::text[] IS NULL AND $11::text IS NULL AND $12::text IS NULL)  -- auditors: all
-      OR parties && $1
-      OR executing_org = $8        -- Kriminalvården's transport units plan every transport
-      OR $11 = ANY(orgs)           -- national coordinators: their agency
-      OR $12 = ANY(regions)        -- regional coordinators: "org:region"
+      -- auditors (all three null): every request
+      (:visible_units::text[] IS NULL AND :scope_org::text IS NULL AND :scope_region::text IS NULL)
+      OR h.parties && :visible_units      -- the units that are parties
+      OR h.executing_org = :executing_org -- Kriminalvården's transport units: every transport
+      OR :scope_org = ANY(h.orgs)         -- national coordinators: their agency
+      OR :scope_region = ANY(h.regions)   -- regional coordinators: "org:region"
   )
-  AND ($2::text IS NULL OR state = $2)
-  AND ($3::text IS NULL OR kind = $3)
-  AND ($4::text IS NULL OR parties @> ARRAY[$4])
-  AND ($5::timestamptz IS NULL OR (next_due_at, id) > ($5, $6::uuid))
-  AND ($9::timestamptz IS NULL OR next_due_at < $9)
-  AND ($10::boolean IS NULL OR breached = $10)
-ORDER BY next_due_at, id
-LIMIT $7
+  AND (:state::text IS NULL OR h.state = :state)
+  AND (:kind::text IS NULL OR h.kind = :kind)
+  AND (:unit::text IS NULL OR h.parties @> ARRAY[:unit])
+  AND (:after_key::timestamptz IS NULL OR (h.next_due_at, h.id) > (:after_key, :after_id::uuid))
+  AND (:due_before::timestamptz IS NULL OR h.next_due_at < :due_before)
+  AND (:breached::boolean IS NULL OR h.breached = :breached)
+ORDER BY h.next_due_at, h.id
+LIMIT :limit

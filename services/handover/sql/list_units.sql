@@ -1,4 +1,4 @@
 SELECT id, name, org, kind, region, municipality
 FROM units
-WHERE active AND ($1::text IS NULL OR org = $1) AND ($2::text IS NULL OR kind = $2)
+WHERE active AND (:org::text IS NULL OR org = :org) AND (:kind::text IS NULL OR kind = :kind)
 ORDER BY org, kind, name

@@ -216,7 +216,7 @@ class HandoverQueries:
         last = page[-1] if more else None
         return HandoverPage(
             items=[row.summary for row in page],
-            next_cursor=encode_cursor(sort, last.created_at, last.id) if last else None,
+            next_cursor=encode_cursor(sort, last.sort_key, last.id) if last else None,
         )
 
     async def access(

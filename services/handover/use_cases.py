@@ -21,10 +21,9 @@ from contracts.api import (
     Unit,
 )
 from contracts.common import CLOCK_SKEW, Actor, Org, Role, UnitKind
-from contracts.deadlines import Clocks
+from contracts.deadline_policy import Clocks
 from contracts.person import TRANSFER_DECISIONS, Person, birth_date
 from contracts.workflow import Command, CommandMeta, CreateHandover
-from services.handover.commands import WorkflowCommands, WorkflowGone
 from services.handover.errors import (
     FieldError,
     Forbidden,
@@ -32,8 +31,9 @@ from services.handover.errors import (
     InvalidInput,
     NotFound,
 )
-from services.handover.queries import HandoverQueries
+from services.handover.read_use_cases import HandoverQueries
 from services.handover.repository import Repository
+from services.handover.temporal_gateway import TemporalGateway, WorkflowGone
 from services.handover.views import representation
 
 log = structlog.get_logger(__name__)
@@ -72,9 +72,9 @@ def _invalid(errors: list[FieldError]) -> InvalidInput:
 class HandoverService:
     """Every change goes to the request's workflow; nothing here writes PostgreSQL state."""
 
-    def __init__(self, repository: Repository, commands: WorkflowCommands, clocks: Clocks) -> None:
+    def __init__(self, repository: Repository, temporal: TemporalGateway, clocks: Clocks) -> None:
         self._repo = repository
-        self._commands = commands
+        self._temporal = temporal
         self._clocks = clocks
         self._queries = HandoverQueries(repository)
 
@@ -110,7 +110,7 @@ class HandoverService:
             destination_kind=destination_kind,
             clocks=self._clocks,
         )
-        record = await self._commands.create(handover_id=handover_id, update_id=update_id, cmd=cmd)
+        record = await self._temporal.create(handover_id=handover_id, update_id=update_id, cmd=cmd)
         log.info(
             "handover.created",
             handover_id=record.id,
@@ -239,7 +239,7 @@ class HandoverService:
             target=target,
         )
         try:
-            record = await self._commands.update(
+            record = await self._temporal.update(
                 handover_id=handover_id, name=name, update_id=update_id, cmd=cmd
             )
         except WorkflowGone:

@@ -1,4 +1,5 @@
-"""Sends commands to request workflows and turns Temporal's refusals into problems."""
+"""The API's only way into Temporal: sends commands to request workflows, turns the
+workflow's refusals into problems and Temporal being away into TemporalUnavailable."""
 
 from __future__ import annotations
 
@@ -38,27 +39,54 @@ from services.handover.errors import (
     NotFound,
     PreconditionFailed,
     ProblemError,
+    TemporalUnavailable,
     Unprocessable,
-    unavailable,
 )
 
 T = TypeVar("T")
+
+# Temporal is not there, or too busy, for now: a retry later can succeed. Any other status
+# is a bug or a misconfiguration and surfaces as a 500.
+TRANSIENT = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+NOT_CONFIRMED = (
+    "The change was not confirmed in time. Retry with the same Idempotency-Key: "
+    "it is applied once and the retry returns its result."
+)
 
 
 class WorkflowGone(Exception):
     """The workflow does not exist (any more): unknown id, or closed after its follow-up."""
 
 
-class WorkflowCommands:
-    """The API's only way into Temporal."""
+class TemporalGateway:
+    """The API's only way into Temporal; connects on first use, and again after a failure."""
 
     def __init__(
-        self, client: Client, *, task_queue: str, timeout: float, retry_after: int
+        self, connect: Callable[[], Awaitable[Client]], *, task_queue: str, timeout: float
     ) -> None:
-        self._client = client
+        self._connect = connect
+        self._client: Client | None = None
+        self._connecting = asyncio.Lock()
         self._task_queue = task_queue
         self._timeout = timeout
-        self._retry_after = retry_after
+
+    async def _connected(self) -> Client:
+        if self._client is None:
+            async with self._connecting:
+                if self._client is None:
+                    try:
+                        self._client = await self._connect()
+                    except RuntimeError as exc:
+                        # The SDK's one report of a failed connect (the cause only as text).
+                        # Nothing but connecting runs here, so no bug can hide behind it.
+                        raise TemporalUnavailable(NOT_CONFIRMED) from exc
+        return self._client
+
+    async def ping(self) -> None:
+        """Temporal answers its health check (the readiness probe)."""
+        await (await self._connected()).service_client.check_health()
 
     async def create(
         self, *, handover_id: str, update_id: str, cmd: CreateHandover
@@ -74,14 +102,9 @@ class WorkflowCommands:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
 
-        async def call() -> HandoverRecord:
-            record: HandoverRecord = await self._client.execute_update_with_start_workflow(
-                UPDATE_CREATE,
-                cmd,
-                start_workflow_operation=start,
-                id=update_id,
-                result_type=HandoverRecord,
-                rpc_timeout=timedelta(seconds=self._timeout),
+        async def call(client: Client) -> HandoverRecord:
+            record: HandoverRecord = await client.execute_update_with_start_workflow(
+                UPDATE_CREATE, cmd, start_workflow_operation=start, **self._update(update_id)
             )
             return record
 
@@ -94,49 +117,42 @@ class WorkflowCommands:
         self, *, handover_id: str, name: str, update_id: str, cmd: Command[Any]
     ) -> HandoverRecord:
         """Apply one update to an existing request and return the record after it."""
-        handle = self._client.get_workflow_handle(workflow_id(handover_id))
 
-        async def call() -> HandoverRecord:
+        async def call(client: Client) -> HandoverRecord:
+            handle = client.get_workflow_handle(workflow_id(handover_id))
             record: HandoverRecord = await handle.execute_update(
-                name,
-                cmd,
-                id=update_id,
-                result_type=HandoverRecord,
-                rpc_timeout=timedelta(seconds=self._timeout),
+                name, cmd, **self._update(update_id)
             )
             return record
 
         try:
             return await self._guarded(call)
         except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise WorkflowGone(handover_id) from exc
-            raise self._unavailable() from exc
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            raise WorkflowGone(handover_id) from exc
 
-    async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
+    def _update(self, update_id: str) -> dict[str, Any]:
+        """An update's options: its id (deduplicated by Temporal), result type, RPC timeout."""
+        return {
+            "id": update_id,
+            "result_type": HandoverRecord,
+            "rpc_timeout": timedelta(seconds=self._timeout),
+        }
+
+    async def _guarded(self, call: Callable[[Client], Awaitable[T]]) -> T:
+        """Run one call; a refusal becomes its problem, Temporal away or slow is unavailable."""
         try:
             async with asyncio.timeout(self._timeout):
-                return await call()
+                return await call(await self._connected())
         except WorkflowUpdateFailedError as exc:
             raise self._problem(exc) from exc
-        except RuntimeError as exc:
-            # The SDK reports a failed (lazy) connection as a bare RuntimeError.
-            if not str(exc).startswith("Failed client connect"):
-                raise
-            raise self._unavailable() from exc
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-            raise self._unavailable() from exc
+            raise TemporalUnavailable(NOT_CONFIRMED) from exc
         except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
+            if exc.status not in TRANSIENT:
                 raise
-            raise self._unavailable() from exc
-
-    def _unavailable(self) -> ProblemError:
-        return unavailable(
-            self._retry_after,
-            "The change was not confirmed in time. Retry with the same Idempotency-Key: "
-            "it is applied once and the retry returns its result.",
-        )
+            raise TemporalUnavailable(NOT_CONFIRMED) from exc
 
     @staticmethod
     def _problem(exc: WorkflowUpdateFailedError) -> ProblemError:
