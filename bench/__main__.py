@@ -24,10 +24,10 @@ import httpx
 import uvicorn
 
 from contracts.common import Org, Role
+from devservers import EmbeddedPostgres, EmbeddedTemporal, free_port
 from services.handover.api import examples
 from services.handover.app import connect_temporal, create_app, create_pool
 from services.handover.auth import issue_token
-from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 from services.handover.migrate import migrate
 from services.handover.settings import Settings, load_settings
 from workflows.codec import new_key
@@ -154,7 +154,7 @@ async def measure(
 async def run(quick: bool) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     scratch.chmod(0o755)  # noqa: ASYNC240 - once, before anything runs
-    with (
+    async with (
         EmbeddedPostgres(scratch / "pg", free_port()) as pg,
         EmbeddedTemporal(port=free_port(), db_file=scratch / "temporal.db") as temporal,
     ):

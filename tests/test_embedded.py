@@ -1,4 +1,4 @@
-"""The embedded PostgreSQL and Temporal servers used by `handover dev` and the test fixtures."""
+"""The development PostgreSQL and Temporal servers used by `handover dev` and the test fixtures."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 from temporalio.client import Client
 
-from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
+from devservers import EmbeddedPostgres, EmbeddedServerError, EmbeddedTemporal, free_port
 
 
 @pytest.fixture
@@ -67,19 +68,19 @@ def test_postgres_starts_keeps_data_across_restarts_and_stops(scratch_dir: Path)
     assert not (data_dir / "postmaster.pid").exists()
 
 
-async def _check_health(address: str) -> bool:
-    client = await Client.connect(address)
-    return await client.service_client.check_health()
-
-
-def test_temporal_starts_answers_health_check_and_stops(scratch_dir: Path) -> None:
+async def test_temporal_starts_keeps_data_across_restarts_and_stops(scratch_dir: Path) -> None:
     server = EmbeddedTemporal(
         port=free_port(), db_file=scratch_dir / "temporal.db", log_file=scratch_dir / "t.log"
     )
-    with server:
+    async with server:
         pid = server.pid
         assert pid is not None
-        assert asyncio.run(_check_health(server.address)) is True
+        assert os.getsid(pid) == pid, "not in its own session: Ctrl-C would reach it directly"
+        client = await Client.connect(server.address)
+        assert await client.service_client.check_health() is True
+        handle = await client.start_workflow(
+            "Kept", id="kept", task_queue="nobody-polls", execution_timeout=timedelta(hours=1)
+        )
         assert (scratch_dir / "temporal.db").is_file()
 
     assert server.pid is None
@@ -90,4 +91,20 @@ def test_temporal_starts_answers_health_check_and_stops(scratch_dir: Path) -> No
         socket.create_connection(("127.0.0.1", server.port), timeout=1),
     ):
         pass
-    server.stop()  # idempotent
+    await server.stop()  # idempotent
+
+    async with server:  # the next `make run`: the workflow started before is still there
+        client = await Client.connect(server.address)
+        description = await client.get_workflow_handle(handle.id).describe()
+        assert description.run_id == handle.result_run_id
+    assert (scratch_dir / "t.log").is_file()
+
+
+async def test_temporal_refuses_a_port_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = EmbeddedTemporal(port=taken.getsockname()[1])
+        with pytest.raises(EmbeddedServerError, match="already in use"):
+            await server.start()
+    assert server.pid is None

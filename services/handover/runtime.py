@@ -1,12 +1,13 @@
-"""Long-running processes: API server, worker, and both together with embedded servers (dev)."""
+"""Long-running processes: API server, worker, and both together with development servers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -14,7 +15,6 @@ import structlog
 import uvicorn
 
 from services.handover.app import connect_temporal, create_app, create_pool
-from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal
 from services.handover.migrate import migrate
 from services.handover.settings import Settings
 from workflows.codec import new_key
@@ -85,30 +85,36 @@ async def run_processes(settings: Settings, *, api: bool, worker: bool) -> None:
 
 
 async def run_dev(settings: Settings, announce: Callable[[Settings], None]) -> None:
-    """Everything on one machine: embedded PostgreSQL and Temporal unless URLs are given."""
+    """Everything on one machine: development PostgreSQL and Temporal unless URLs are given."""
+    if settings.database_url is None or settings.temporal_address is None:
+        _require_devservers()
     stop = _stop_event()
     dev_dir = Path(settings.dev_dir)
     await asyncio.to_thread(dev_dir.mkdir, parents=True, exist_ok=True)
     if settings.payload_key is None:
         key = await asyncio.to_thread(_dev_payload_key, dev_dir / "payload.key")
         settings = msgspec.structs.replace(settings, payload_key=key)
-    cleanups: list[Callable[[], None]] = []
+    cleanups: list[Callable[[], Awaitable[None]]] = []
     try:
         database_url = settings.database_url
         if database_url is None:
+            from devservers import EmbeddedPostgres
+
             postgres = EmbeddedPostgres(dev_dir / "postgres", settings.pg_port)
             await asyncio.to_thread(postgres.start)
-            cleanups.append(postgres.stop)
+            cleanups.append(lambda: asyncio.to_thread(postgres.stop))
             database_url = postgres.url
         temporal_address = settings.temporal_address
         if temporal_address is None:
+            from devservers import EmbeddedTemporal
+
             temporal = EmbeddedTemporal(
                 port=settings.temporal_port,
                 ui_port=settings.temporal_ui_port,
                 db_file=dev_dir / "temporal.db",
                 log_file=dev_dir / "temporal.log",
             )
-            await asyncio.to_thread(temporal.start)
+            await temporal.start()
             cleanups.append(temporal.stop)
             temporal_address = temporal.address
         settings = settings.with_servers(
@@ -121,8 +127,18 @@ async def run_dev(settings: Settings, announce: Callable[[Settings], None]) -> N
     finally:
         for cleanup in reversed(cleanups):
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(cleanup)
+                await cleanup()
         log.info("dev.stopped")
+
+
+def _require_devservers() -> None:
+    """The development servers live in the source tree (devservers/), not in the package."""
+    if importlib.util.find_spec("devservers") is None:
+        raise RuntimeError(
+            "the development servers (devservers/ in the source tree) are not installed: "
+            "run `make run` from a checkout, or point DATABASE_URL and TEMPORAL_ADDRESS at "
+            "running servers"
+        )
 
 
 def _dev_payload_key(path: Path) -> str:

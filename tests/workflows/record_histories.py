@@ -25,33 +25,29 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from contracts import actions
 from contracts.api import HandoverRecord, TransferCreate
-from contracts.assessment import AssessmentBody, IncidentBody
-from contracts.common import Actor, Org, Role, UnitKind
+from contracts.assessment import IncidentBody
+from contracts.common import UnitKind
 from contracts.workflow import (
-    UPDATE_ASSESS,
     UPDATE_CREATE,
     UPDATE_INCIDENT,
     WORKFLOW_NAME,
-    Command,
     CommandMeta,
     CreateHandover,
     HandoverStart,
     workflow_id,
 )
+from devservers import EmbeddedPostgres, EmbeddedTemporal, free_port
 from services.handover.api import examples
 from services.handover.api.examples import TRANSFER_CREATE
 from services.handover.app import create_pool
-from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 from services.handover.migrate import migrate
 from services.handover.settings import load_settings
+from tests.workflows.driver import HAKTE, OFFICER, PLANNER, schedule, step
 from workflows.converter import msgspec_data_converter
 from workflows.worker import create_worker
 
 HISTORIES = Path(__file__).with_name("histories")
 TASK_QUEUE = "record-histories"
-OFFICER = Actor(
-    sub="officer-1", org=Org.POLISEN, unit="pa-kronoberg", roles=(Role.CUSTODY_OFFICER,)
-)
 
 Scenario = Callable[[Client], Awaitable[WorkflowHandle[object, object]]]
 
@@ -81,53 +77,13 @@ async def create(client: Client) -> WorkflowHandle[object, object]:
     return await start.workflow_handle()
 
 
-PLANNER = Actor(
-    sub="planner-1",
-    org=Org.KRIMINALVARDEN,
-    unit="kv-nte-stockholm",
-    roles=(Role.TRANSPORT_PLANNER, Role.ESCORT_OFFICER),
-)
-HAKTE = Actor(
-    sub="reception-1",
-    org=Org.KRIMINALVARDEN,
-    unit="kv-hakte-kronoberg",
-    roles=(Role.RECEPTION_OFFICER,),
-)
-KINDS = {
-    OFFICER: UnitKind.POLICE_CUSTODY,
-    PLANNER: UnitKind.TRANSPORT,
-    HAKTE: UnitKind.REMAND_PRISON,
-}
-
-
-async def step(
-    handle: WorkflowHandle[object, object], name: str, actor: Actor, body: msgspec.Struct
-) -> HandoverRecord:
-    command: Command[msgspec.Struct] = Command(
-        meta=CommandMeta(actor=actor, request_id="record", actor_unit_kind=KINDS[actor]),
-        body=body,
-    )
-    record: HandoverRecord = await handle.execute_update(name, command, result_type=HandoverRecord)
-    return record
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 async def transfer_completed(client: Client) -> WorkflowHandle[object, object]:
     handle = await create(client)
-    await step(handle, "accept", PLANNER, actions.AcceptBody())
-    await step(handle, UPDATE_ASSESS, OFFICER, msgspec.convert(examples.ASSESSMENT, AssessmentBody))
-    await step(
-        handle,
-        "schedule",
-        PLANNER,
-        msgspec.convert(
-            examples.SCHEDULE | {"pickup_at": (_now() + timedelta(hours=1)).isoformat()},
-            actions.ScheduleBody,
-        ),
-    )
+    await schedule(handle, pickup_at=_now() + timedelta(hours=1))
     release = msgspec.convert(examples.RELEASE, actions.ReleaseBody)
     receive = msgspec.convert(examples.RECEIVE, actions.ReceiveBody)
     await step(handle, "release", OFFICER, replace(release, occurred_at=_now()))
@@ -166,7 +122,7 @@ SCENARIOS: dict[str, Scenario] = {
 async def record(tag: str, only: list[str]) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="record-"))
     scratch.chmod(0o755)
-    with (
+    async with (
         EmbeddedPostgres(scratch / "pg", free_port()) as pg,
         EmbeddedTemporal(port=free_port()) as temporal,
     ):

