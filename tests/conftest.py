@@ -18,8 +18,8 @@ import uvicorn
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from devservers import EmbeddedPostgres, EmbeddedTemporal, free_port
 from services.handover.app import connect_temporal, create_app, create_pool
-from services.handover.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 from services.handover.logs import configure_logging
 from services.handover.migrate import migrate
 from services.handover.settings import Settings, load_settings
@@ -53,13 +53,9 @@ def postgres_url(scratch: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def temporal_address(scratch: Path) -> Iterator[str]:
-    server = EmbeddedTemporal(port=free_port(), log_file=scratch / "temporal.log")
-    server.start()
-    try:
+async def temporal_address(scratch: Path) -> AsyncIterator[str]:
+    async with EmbeddedTemporal(port=free_port(), log_file=scratch / "temporal.log") as server:
         yield server.address
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +67,9 @@ def settings(postgres_url: str, temporal_address: str) -> Settings:
     env["HANDOVER_LOG_FORMAT"] = "console"
     env["HANDOVER_PAYLOAD_KEY"] = new_key()
     env["HANDOVER_JWT_SECRET"] = new_key()  # 44 characters of randomness
+    # The suite sends thousands of calls a minute as a few test users; tests/api/
+    # test_rate_limits.py checks the limit with its own, small one.
+    env["HANDOVER_RATE_LIMIT_PER_MINUTE"] = "1000000"
     settings = load_settings(env)
     configure_logging(settings)
     return settings

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -728,7 +729,9 @@ def authorization_values(token: str, sign: Callable[[bytes], str]) -> list[Hosti
         ("exp 1e308", {"exp": 1e308}, True),
         ("exp year 9999", {"exp": 253402300799}, True),
         ("exp as text", {"exp": "tomorrow"}, True),
-        ("exp before iat", {"exp": claims["iat"] - 1}, True),
+        # Expired a second ago: a leeway for clock skew may take it.
+        ("exp a second before iat", {"exp": claims["iat"] - 1}, False),
+        ("exp an hour before iat", {"exp": claims["iat"] - 3600}, True),
         ("nbf in an hour", {"nbf": claims["iat"] + 3600}, True),
         ("nbf beyond int64", {"nbf": 2**63}, True),
         ("nbf as text", {"nbf": "x"}, True),
@@ -787,10 +790,12 @@ def cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(encode(list(values))).decode().rstrip("=")
 
 
-def query_text_values(valid: str, free: bool = False) -> list[Hostile]:
-    """Hostile text in a query parameter. A closed value (enumeration, unit id) must match
-    exactly; a free-text filter (`free`) must only refuse what no layer can hold."""
+def query_text_values(valid: str, free: bool = False, name: bool = False) -> list[Hostile]:
+    """Hostile text in a query parameter. A value of an enumeration must match exactly; a
+    free-text filter (`free`) must only refuse what no layer can hold; a `name` (a unit id) may
+    be any well-formed one (one that names no unit finds nothing)."""
     closed = not free
+    enumeration = closed and not name
     return [
         Hostile("nul", q(valid + "\x00"), True),
         Hostile("control", q(valid + "\x1b"), True),
@@ -803,17 +808,26 @@ def query_text_values(valid: str, free: bool = False) -> list[Hostile]:
         Hostile("zero width", q(valid + "\u200b"), closed),
         Hostile("upper case", q(valid.upper()), closed),
         Hostile("array syntax", q(valid) + "&x[]=1", True),
+        Hostile("the word null", "null", enumeration),
+        Hostile("the word undefined", "undefined", False),
         Hostile("empty", "", False),
     ]
 
 
-def query_texts(valid: str, free: bool = False) -> st.SearchStrategy[Hostile]:
+def query_texts(valid: str, free: bool = False, name: bool = False) -> st.SearchStrategy[Hostile]:
     def random(text: str) -> Hostile:
-        refuse = _unholdable(text) if free else text != valid
+        # Must refuse what no layer can hold, and what is no well-formed value at all (random
+        # text may happen to be another value of an enumeration, or a unit id).
+        if free:
+            refuse = _unholdable(text)
+        elif name:
+            refuse = re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", text) is None
+        else:
+            refuse = re.fullmatch(r"[a-z_]+", text) is None
         return Hostile("random text", q(text), refuse)
 
     return st.one_of(
-        st.sampled_from(query_text_values(valid, free)),
+        st.sampled_from(query_text_values(valid, free, name)),
         st.text(min_size=1, max_size=20).map(random),
     )
 

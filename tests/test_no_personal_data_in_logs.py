@@ -5,7 +5,6 @@ data (issue 7, point 3). Every `*.log` of the session's scratch dir is read, so 
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 from collections.abc import Iterator
@@ -18,10 +17,10 @@ from asyncpg.pool import PoolConnectionProxy
 from httpx import AsyncClient
 from structlog.stdlib import ProcessorFormatter
 
+from devservers import EmbeddedPostgres
 from services.handover.api import examples
-from services.handover.embedded import EmbeddedPostgres
 from services.handover.settings import Settings
-from tests.flow import Flow, Parties, fresh_transfer, now
+from tests.flow import Flow, Parties, fresh
 
 PERSONNUMMER = "19870605-1235"
 SAMORDNINGSNUMMER = "19870665-4574"
@@ -29,7 +28,7 @@ WRONG_CHECK_DIGIT = "19870605-1236"  # refused by validation: its log lines must
 GIVEN, FAMILY = "Zacharias", "Loggfri"
 OTHER_GIVEN, OTHER_FAMILY = "Ottilia", "Sparlosdotter"
 
-# What the embedded server must run with (services/handover/embedded.py, infra/RUNBOOK.md).
+# What the development server must run with (devservers/postgres.py, infra/RUNBOOK.md).
 PRIVATE_LOG_SETTINGS = {
     "log_error_verbosity": "terse",
     "log_min_error_statement": "panic",
@@ -130,7 +129,7 @@ async def test_no_log_holds_identity_numbers_or_names(
     caplog.set_level(logging.INFO)
     p = Parties(settings)
     transfer = await Flow(api, p).create(
-        fresh_transfer(person=_person("personnummer", PERSONNUMMER, GIVEN, FAMILY))
+        fresh(person=_person("personnummer", PERSONNUMMER, GIVEN, FAMILY))
     )
     await transfer.post("accept", examples.ACCEPT, p.planner)
     read = await transfer.get(p.planner)
@@ -139,15 +138,14 @@ async def test_no_log_holds_identity_numbers_or_names(
     for path in ("/v1/handovers", f"{transfer.path}/events"):
         response = await api.get(path, headers=p.police)
         assert response.status_code == 200, response.text
-    assistance = copy.deepcopy(examples.ASSISTANCE_CREATE)
-    assistance["person"] = _person(
-        "samordningsnummer", SAMORDNINGSNUMMER, OTHER_GIVEN, OTHER_FAMILY
+    assistance = fresh(
+        examples.ASSISTANCE_CREATE,
+        person=_person("samordningsnummer", SAMORDNINGSNUMMER, OTHER_GIVEN, OTHER_FAMILY),
     )
-    assistance["decision"]["decided_at"] = now(-600)
     await Flow(api, p).create(assistance)
     refused = await api.post(
         "/v1/handovers",
-        json=fresh_transfer(person=_person("personnummer", WRONG_CHECK_DIGIT, GIVEN, FAMILY)),
+        json=fresh(person=_person("personnummer", WRONG_CHECK_DIGIT, GIVEN, FAMILY)),
         headers=p.police,
     )
     assert refused.status_code == 400, refused.text

@@ -7,13 +7,11 @@ mistake in the product's policy cannot hide behind the same mistake here.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -23,8 +21,8 @@ from temporalio.client import Client
 from contracts.api import HandoverRecord
 from contracts.eventlog import verify_chain
 from contracts.workflow import QUERY_RECORD, Event, workflow_id
+from tests.flow import fresh as fresh  # re-exported for tests/api/test_hostile.py only
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PROBLEM_JSON = "application/problem+json"
 FINAL = frozenset({"rejected", "completed", "cancelled", "not_executed"})
 BEFORE_FIRST_HANDOVER = frozenset({"requested", "accepted", "deferred", "scheduled"})
@@ -58,22 +56,6 @@ LIFECYCLE_EVENTS = frozenset(k for k, (_, to) in TRANSITIONS.items() if to is no
     "released",
     "requested",
 }
-
-
-def fresh(example: dict[str, Any]) -> dict[str, Any]:
-    """A create body whose decision was taken a minute ago (today, in Stockholm).
-
-    The documented examples carry fixed decision times; a remand decision from yesterday has
-    its warning (the end of that day) behind it, and the service would warn at once, on its own,
-    adding events no call asked for.
-    """
-    body = copy.deepcopy(example)
-    at = datetime.now(UTC)
-    decided = at - timedelta(minutes=1)
-    if decided.astimezone(STOCKHOLM).date() != at.astimezone(STOCKHOLM).date():
-        decided = at - timedelta(seconds=1)  # just after midnight: stay on today's date
-    body["decision"]["decided_at"] = decided.isoformat()
-    return body
 
 
 def view(response: httpx.Response) -> dict[str, Any]:

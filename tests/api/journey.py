@@ -1,79 +1,36 @@
-"""Bring a request to a given point with current times, as the parties would.
+"""Old names for tests.flow, kept only while tests/api/test_hostile.py imports them.
 
-Unlike tests.flow.Flow.to, every time in a body is current (the documented examples carry fixed
-dates that drift into the past or future), and every call is checked for a 2xx.
+Use tests.flow instead: `Flow(...).create(fresh(example))`, `Flow.to(State.SCHEDULED)`,
+`body(examples.SCHEDULE)`. Delete this module once test_hostile.py does.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
-import httpx
-
+from contracts.common import State
 from services.handover.api import examples
-from tests.api.invariants import fresh
-from tests.flow import Parties, body, now
+from tests.flow import Flow, body, fresh
 
 
 def schedule_body(**changes: Any) -> dict[str, Any]:
-    return dict(examples.SCHEDULE, pickup_at=now(3600)) | changes
+    return body(examples.SCHEDULE, **changes)
 
 
 def incident_body(**changes: Any) -> dict[str, Any]:
-    return body(examples.INCIDENT, occurred_at=now()) | changes
+    return body(examples.INCIDENT, **changes)
 
 
-class Journey:
-    """One request, moved along by the usual cast."""
+class Journey(Flow):
+    """A Flow whose create renews the decision time of the example it is given."""
 
-    def __init__(self, api: httpx.AsyncClient, parties: Parties) -> None:
-        self.api = api
-        self.p = parties
-        self.id = ""
+    async def create(
+        self, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> Self:
+        return await super().create(fresh(payload or examples.TRANSFER_CREATE), headers)
 
-    @property
-    def path(self) -> str:
-        return f"/v1/handovers/{self.id}"
+    async def scheduled(self) -> Self:
+        return await self.to(State.SCHEDULED)
 
-    async def create(self, example: dict[str, Any] | None = None) -> Journey:
-        payload = fresh(example or examples.TRANSFER_CREATE)
-        created = await self.api.post("/v1/handovers", json=payload, headers=self.p.police)
-        assert created.status_code == 201, created.text
-        self.id = created.json()["id"]
-        return self
-
-    async def post(
-        self, action: str, payload: dict[str, Any], headers: dict[str, str]
-    ) -> dict[str, Any]:
-        response = await self.api.post(f"{self.path}/{action}", json=payload, headers=headers)
-        assert response.is_success, f"{action}: {response.status_code} {response.text}"
-        result: dict[str, Any] = response.json()
-        return result
-
-    async def accepted(self) -> Journey:
-        await self.post("accept", examples.ACCEPT, self.p.planner)
-        return self
-
-    async def assessed(self) -> Journey:
-        await self.post("security-assessment", body(examples.ASSESSMENT), self.p.police)
-        return self
-
-    async def ready_to_schedule(self) -> Journey:
-        await self.accepted()
-        await self.assessed()
-        return self
-
-    async def scheduled(self) -> Journey:
-        await self.ready_to_schedule()
-        await self.post("schedule", schedule_body(), self.p.planner)
-        return self
-
-    async def released_to_transport(self) -> Journey:
-        await self.scheduled()
-        await self.post("release", body(examples.RELEASE), self.p.police)
-        return self
-
-    async def in_transit(self) -> Journey:
-        await self.released_to_transport()
-        await self.post("receive", body(examples.RECEIVE), self.p.escort)
-        return self
+    async def in_transit(self) -> Self:
+        return await self.to(State.IN_TRANSIT)

@@ -6,8 +6,7 @@ from httpx import AsyncClient
 
 from contracts.common import Org, Role
 from services.handover.settings import Settings
-from tests.flow import Flow, Parties
-from tests.helpers import auth
+from tests.flow import Flow, Parties, auth
 
 
 async def test_who_read_this_request(api: AsyncClient, settings: Settings) -> None:

@@ -18,23 +18,20 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from contracts.common import Org, Role
+from contracts.common import Org, Role, State
 from services.handover.api import examples
-from services.handover.auth import issue_token
 from services.handover.settings import Settings
 from tests.api.invariants import (
     Snapshot,
     assert_well_formed,
     checked,
-    fresh,
     pending_release,
     replay,
     request_id,
     stable,
     view,
 )
-from tests.api.journey import Journey, incident_body
-from tests.flow import Parties, body
+from tests.flow import Flow, Parties, auth, body, fresh
 
 ATTEMPTS = range(3)
 LIFECYCLE = {"accept", "defer", "reject", "schedule", "release", "receive", "cancel", "complete"}
@@ -95,13 +92,12 @@ class Arena:
         self.settings = settings
         self.p = Parties(settings)
 
-    def journey(self) -> Journey:
-        return Journey(self.api, self.p)
+    def flow(self) -> Flow:
+        return Flow(self.api, self.p)
 
     def officer(self, org: Org, unit: str, role: Role, sub: str) -> dict[str, str]:
         """Another person of the same unit: a second token, same unit and role."""
-        token = issue_token(self.settings, sub=sub, org=org, unit=unit, roles=[role])
-        return {"Authorization": f"Bearer {token}"}
+        return auth(self.settings, org=org, unit=unit, roles=[role], sub=sub)
 
     async def race(self, handover_id: str, **calls: Call) -> Race:
         assert len(calls) == 2
@@ -168,30 +164,40 @@ def arena(
     return Arena(api, other, temporal, pool, settings)
 
 
+# Changes of a new request: its example body, who sends it, and the state it leads to.
+CHANGES = {
+    "accept": (examples.ACCEPT, "planner", "accepted"),
+    "defer": (examples.DEFER, "planner", "deferred"),
+    "cancel": (examples.CANCEL, "police", "cancelled"),
+}
+
+
 @pytest.mark.parametrize("attempt", ATTEMPTS)
-async def test_accept_and_defer_on_the_same_version_one_wins(arena: Arena, attempt: int) -> None:
-    p = arena.p
-    j = await arena.journey().create()
+@pytest.mark.parametrize(("a", "b"), [("accept", "defer"), ("cancel", "accept")])
+async def test_two_changes_on_the_same_version_one_wins(
+    arena: Arena, a: str, b: str, attempt: int
+) -> None:
+    j = await arena.flow().create()
     seen = {"If-Match": '"1"'}
-    race = await arena.race(
-        j.id,
-        accept=Call("accept", examples.ACCEPT, p.planner | seen),
-        defer=Call("defer", examples.DEFER, p.planner | seen),
-    )
-    winner, loser = one_winner(race, "accept", "defer")
+    calls: dict[str, Call] = {}
+    for name in (a, b):
+        payload, actor, _ = CHANGES[name]
+        calls[name] = Call(name, payload, getattr(arena.p, actor) | seen)
+    race = await arena.race(j.id, **calls)
+    winner, loser = one_winner(race, a, b)
     assert race.status(loser) == 412
     problem = race.problem(loser)
     assert problem["type"] == "/problems/precondition-failed"
     assert problem["current_version"] == 2
     assert race.after.version == 2
-    assert race.after.record["state"] == {"accept": "accepted", "defer": "deferred"}[winner]
+    assert race.after.record["state"] == CHANGES[winner][2]
 
 
 @pytest.mark.parametrize("attempt", ATTEMPTS)
 async def test_accept_and_defer_without_if_match_serialise(arena: Arena, attempt: int) -> None:
     """Accepting a deferred request is legal: either order ends accepted, defer may lose."""
     p = arena.p
-    j = await arena.journey().create()
+    j = await arena.flow().create()
     race = await arena.race(
         j.id,
         accept=Call("accept", examples.ACCEPT, p.planner),
@@ -212,8 +218,7 @@ async def test_accept_and_defer_without_if_match_serialise(arena: Arena, attempt
 @pytest.mark.parametrize("attempt", ATTEMPTS)
 async def test_two_releases_to_different_units_one_wins(arena: Arena, attempt: int) -> None:
     p = arena.p
-    j = await arena.journey().create()
-    await j.scheduled()
+    j = await arena.flow().to(State.SCHEDULED)
     supervisor = arena.officer(Org.POLISEN, "pa-kronoberg", Role.CUSTODY_SUPERVISOR, "sup-2")
     race = await arena.race(
         j.id,
@@ -238,8 +243,7 @@ async def test_two_releases_to_different_units_one_wins(arena: Arena, attempt: i
 
 async def receive_race(arena: Arena) -> tuple[Race, str]:
     p = arena.p
-    j = await arena.journey().create()
-    await j.released_to_transport()
+    j = await arena.flow().released_to_transport()
     colleague = arena.officer(
         Org.KRIMINALVARDEN, "kv-nte-stockholm", Role.ESCORT_OFFICER, "escort-2"
     )
@@ -278,7 +282,7 @@ async def test_the_loser_of_a_reception_race_gets_a_conflict(arena: Arena, attem
 async def test_cancel_and_accept_serialise(arena: Arena, attempt: int) -> None:
     """Cancel is legal before and after accept: it always wins; accept only if it came first."""
     p = arena.p
-    j = await arena.journey().create()
+    j = await arena.flow().create()
     race = await arena.race(
         j.id,
         cancel=Call("cancel", examples.CANCEL, p.police),
@@ -298,28 +302,12 @@ async def test_cancel_and_accept_serialise(arena: Arena, attempt: int) -> None:
 
 
 @pytest.mark.parametrize("attempt", ATTEMPTS)
-async def test_cancel_and_accept_on_the_same_version_one_wins(arena: Arena, attempt: int) -> None:
-    p = arena.p
-    j = await arena.journey().create()
-    seen = {"If-Match": '"1"'}
-    race = await arena.race(
-        j.id,
-        cancel=Call("cancel", examples.CANCEL, p.police | seen),
-        accept=Call("accept", examples.ACCEPT, p.planner | seen),
-    )
-    winner, loser = one_winner(race, "cancel", "accept")
-    assert race.status(loser) == 412
-    assert race.after.version == 2
-    assert race.after.record["state"] == {"cancel": "cancelled", "accept": "accepted"}[winner]
-
-
-@pytest.mark.parametrize("attempt", ATTEMPTS)
 async def test_a_retry_racing_its_original_applies_once(arena: Arena, attempt: int) -> None:
     """The same Idempotency-Key and body twice at once: one change, the same answer twice."""
     p = arena.p
-    j = await arena.journey().create()
+    j = await arena.flow().create()
     key = {"Idempotency-Key": f"retry-{request_id()}"}
-    payload = incident_body()
+    payload = body(examples.INCIDENT)
     race = await arena.race(
         j.id,
         original=Call("incidents", payload, p.police | key),
@@ -334,12 +322,12 @@ async def test_a_retry_racing_its_original_applies_once(arena: Arena, attempt: i
 @pytest.mark.parametrize("attempt", ATTEMPTS)
 async def test_one_key_with_two_bodies_at_once_applies_one(arena: Arena, attempt: int) -> None:
     p = arena.p
-    j = await arena.journey().create()
+    j = await arena.flow().create()
     key = {"Idempotency-Key": f"reused-{request_id()}"}
     race = await arena.race(
         j.id,
-        first=Call("incidents", incident_body(place="Cell 4"), p.police | key),
-        second=Call("incidents", incident_body(place="Cell 5"), p.police | key),
+        first=Call("incidents", body(examples.INCIDENT, place="Cell 4"), p.police | key),
+        second=Call("incidents", body(examples.INCIDENT, place="Cell 5"), p.police | key),
     )
     _, loser = one_winner(race, "first", "second")
     assert race.status(loser) == 422
@@ -351,8 +339,7 @@ async def test_one_key_with_two_bodies_at_once_applies_one(arena: Arena, attempt
 async def test_release_and_not_executed_one_wins(arena: Arena, attempt: int) -> None:
     """Either the person is released (then not-executed must wait) or the order ends first."""
     p = arena.p
-    j = await arena.journey().create()
-    await j.scheduled()
+    j = await arena.flow().to(State.SCHEDULED)
     race = await arena.race(
         j.id,
         release=Call("release", body(examples.RELEASE), p.police),

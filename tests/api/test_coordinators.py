@@ -6,15 +6,11 @@ from httpx import AsyncClient
 
 from contracts.common import Org, Role
 from services.handover.settings import Settings
-from tests.flow import Flow, Parties
-from tests.helpers import auth
+from tests.flow import Flow, Parties, auth, coordinator
 
 
 async def test_coordinators_see_their_region(api: AsyncClient, settings: Settings) -> None:
     flow = await Flow(api, Parties(settings)).create()  # Kronoberg, Stockholm: both agencies
-
-    def coordinator(org: Org, unit: str) -> dict[str, str]:
-        return auth(settings, org=org, unit=unit, roles=[Role.COORDINATOR])
 
     sees = {
         "kv-samordning-stockholm": (Org.KRIMINALVARDEN, True),
@@ -25,7 +21,7 @@ async def test_coordinators_see_their_region(api: AsyncClient, settings: Setting
         "pol-samordning-syd": (Org.POLISEN, False),
     }
     for unit, (org, expected) in sees.items():
-        headers = coordinator(org, unit)
+        headers = coordinator(settings, unit, org)
         one = await api.get(flow.path, headers=headers)
         assert one.status_code == (200 if expected else 404), (unit, one.text)
         listed = await api.get("/v1/handovers", params={"limit": 200}, headers=headers)
@@ -39,13 +35,13 @@ async def test_coordinators_see_their_region(api: AsyncClient, settings: Setting
     outside = await api.post(
         f"{flow.path}/deadlines/remand_to_remand_prison/extend",
         json=extension,
-        headers=coordinator(Org.KRIMINALVARDEN, "kv-samordning-syd"),
+        headers=coordinator(settings, "kv-samordning-syd"),
     )
     assert outside.status_code == 404
     inside = await api.post(
         f"{flow.path}/deadlines/remand_to_remand_prison/extend",
         json=extension,
-        headers=coordinator(Org.KRIMINALVARDEN, "kv-samordning-stockholm"),
+        headers=coordinator(settings, "kv-samordning-stockholm"),
     )
     assert inside.status_code == 200, inside.text
     auditor = auth(settings, org=Org.KRIMINALVARDEN, unit="kv-samordning-syd", roles=[Role.AUDITOR])

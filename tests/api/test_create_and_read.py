@@ -8,11 +8,10 @@ from typing import Any
 import asyncpg
 from httpx import AsyncClient as Client
 
-from contracts.common import Org, Role
+from services.handover.api import examples
 from services.handover.cli import OPENAPI_PATH
 from services.handover.settings import Settings
-from tests.flow import fresh_transfer
-from tests.helpers import auth, custody, transfer
+from tests.flow import Parties, custody, fresh
 
 
 def without_time_left(handover: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +23,7 @@ def without_time_left(handover: dict[str, Any]) -> dict[str, Any]:
 
 async def test_create_then_read_back(api: Client, settings: Settings) -> None:
     headers = custody(settings)
-    created = await api.post("/v1/handovers", json=fresh_transfer(), headers=headers)
+    created = await api.post("/v1/handovers", json=fresh(), headers=headers)
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["state"] == "requested"
@@ -60,14 +59,13 @@ async def test_the_documented_example_is_accepted(api: Client, settings: Setting
 
 
 async def test_receiving_unit_sees_it_and_others_do_not(api: Client, settings: Settings) -> None:
-    created = (await api.post("/v1/handovers", json=transfer(), headers=custody(settings))).json()
+    p = Parties(settings)
+    created = (
+        await api.post("/v1/handovers", json=examples.TRANSFER_CREATE, headers=p.police)
+    ).json()
     path = f"/v1/handovers/{created['id']}"
-    hakte = auth(
-        settings, org=Org.KRIMINALVARDEN, unit="kv-hakte-kronoberg", roles=[Role.RECEPTION_OFFICER]
-    )
-    assert (await api.get(path, headers=hakte)).status_code == 200
-    stranger = auth(settings, org=Org.POLISEN, unit="pa-malmo", roles=[Role.CUSTODY_OFFICER])
-    response = await api.get(path, headers=stranger)
+    assert (await api.get(path, headers=p.hakte)).status_code == 200
+    response = await api.get(path, headers=p.stranger)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -76,7 +74,7 @@ async def test_event_and_audit_trail_are_written(
     api: Client, settings: Settings, pool: asyncpg.Pool
 ) -> None:
     headers = custody(settings)
-    created = (await api.post("/v1/handovers", json=fresh_transfer(), headers=headers)).json()
+    created = (await api.post("/v1/handovers", json=fresh(), headers=headers)).json()
     await api.get(f"/v1/handovers/{created['id']}", headers=headers)
     async with pool.acquire() as conn:
         events = await conn.fetch(
@@ -96,11 +94,12 @@ async def test_event_and_audit_trail_are_written(
 
 async def test_idempotent_create(api: Client, settings: Settings) -> None:
     headers = custody(settings) | {"Idempotency-Key": "retry-me-1"}
-    first = await api.post("/v1/handovers", json=transfer(), headers=headers)
-    again = await api.post("/v1/handovers", json=transfer(), headers=headers)
+    first = await api.post("/v1/handovers", json=examples.TRANSFER_CREATE, headers=headers)
+    again = await api.post("/v1/handovers", json=examples.TRANSFER_CREATE, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
-    other = await api.post("/v1/handovers", json=transfer(notes="another body"), headers=headers)
+    another = examples.TRANSFER_CREATE | {"notes": "another body"}
+    other = await api.post("/v1/handovers", json=another, headers=headers)
     assert other.status_code == 422
     assert other.json()["type"] == "/problems/idempotency-key-reused"
 
@@ -110,7 +109,9 @@ async def test_list_is_paginated_masked_and_scoped(api: Client, settings: Settin
     ids = []
     for _ in range(5):
         response = await api.post(
-            "/v1/handovers", json=transfer(from_unit="pa-solna"), headers=headers
+            "/v1/handovers",
+            json=examples.TRANSFER_CREATE | {"from_unit": "pa-solna"},
+            headers=headers,
         )
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])

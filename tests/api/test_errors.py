@@ -12,10 +12,11 @@ from httpx import AsyncClient
 from temporalio.worker import Worker
 
 from contracts.common import Org, Role
-from services.handover.embedded import free_port
+from devservers import free_port
+from services.handover.api.examples import TRANSFER_CREATE
 from services.handover.settings import Settings
 from tests.conftest import running_api
-from tests.helpers import auth, custody, transfer
+from tests.flow import auth, custody
 
 
 def assert_problem(response: httpx.Response, status: int, type_: str) -> dict[str, Any]:
@@ -80,17 +81,21 @@ async def test_garbage_token_is_401(api: AsyncClient) -> None:
     ("body", "field"),
     [
         (
-            transfer(person={"identity": {"type": "personnummer", "number": "19121212-1213"}}),
+            TRANSFER_CREATE
+            | {"person": {"identity": {"type": "personnummer", "number": "19121212-1213"}}},
             "$.person.identity",
         ),
-        (transfer(person={"identity": {"type": "passport", "number": "X"}}), "$.person.identity"),
-        (transfer(to_unit="kv-no-such-place"), "$.to_unit"),
-        (transfer(to_unit="pa-solna"), "$.to_unit"),
-        (transfer(from_unit="Not A Unit"), "$.from_unit"),
-        (transfer(decision={"kind": "remand_decision"}), "$.decision"),
-        (transfer(kind="teleport"), "$"),
-        (transfer(surprise=True), "$"),
-        (transfer(notes=""), "$.notes"),
+        (
+            TRANSFER_CREATE | {"person": {"identity": {"type": "passport", "number": "X"}}},
+            "$.person.identity",
+        ),
+        (TRANSFER_CREATE | {"to_unit": "kv-no-such-place"}, "$.to_unit"),
+        (TRANSFER_CREATE | {"to_unit": "pa-solna"}, "$.to_unit"),
+        (TRANSFER_CREATE | {"from_unit": "Not A Unit"}, "$.from_unit"),
+        (TRANSFER_CREATE | {"decision": {"kind": "remand_decision"}}, "$.decision"),
+        (TRANSFER_CREATE | {"kind": "teleport"}, "$"),
+        (TRANSFER_CREATE | {"surprise": True}, "$"),
+        (TRANSFER_CREATE | {"notes": ""}, "$.notes"),
     ],
     ids=[
         "check-digit",
@@ -113,9 +118,9 @@ async def test_invalid_bodies_name_the_field(
 
 
 async def test_decision_in_the_future_is_rejected(api: AsyncClient, settings: Settings) -> None:
-    decision = dict(transfer()["decision"], decided_at="2999-01-01T00:00:00+01:00")
+    decision = dict(TRANSFER_CREATE["decision"], decided_at="2999-01-01T00:00:00+01:00")
     response = await api.post(
-        "/v1/handovers", json=transfer(decision=decision), headers=custody(settings)
+        "/v1/handovers", json=TRANSFER_CREATE | {"decision": decision}, headers=custody(settings)
     )
     problem = assert_problem(response, 400, "validation")
     assert problem["errors"][0]["field"] == "$.decision.decided_at"
@@ -136,13 +141,13 @@ async def test_kriminalvarden_cannot_create_a_transfer(
     headers = auth(
         settings, org=Org.KRIMINALVARDEN, unit="kv-hakte-kronoberg", roles=[Role.RECEPTION_OFFICER]
     )
-    response = await api.post("/v1/handovers", json=transfer(), headers=headers)
+    response = await api.post("/v1/handovers", json=TRANSFER_CREATE, headers=headers)
     assert_problem(response, 403, "forbidden")
 
 
 async def test_custody_officer_only_for_own_unit(api: AsyncClient, settings: Settings) -> None:
     response = await api.post(
-        "/v1/handovers", json=transfer(), headers=custody(settings, "pa-malmo")
+        "/v1/handovers", json=TRANSFER_CREATE, headers=custody(settings, "pa-malmo")
     )
     assert_problem(response, 403, "forbidden")
 
@@ -179,7 +184,7 @@ async def test_bad_list_parameters(
 
 async def test_too_large_body_is_413(api: AsyncClient, settings: Settings) -> None:
     response = await api.post(
-        "/v1/handovers", json=transfer(notes="x" * 300_000), headers=custody(settings)
+        "/v1/handovers", json=TRANSFER_CREATE | {"notes": "x" * 300_000}, headers=custody(settings)
     )
     assert_problem(response, 413, "too-large")
 
@@ -209,7 +214,9 @@ async def test_temporal_down_is_503_with_retry_after(settings: Settings) -> None
         temporal_address=f"127.0.0.1:{free_port()}",
     )
     async with running_api(down) as base, AsyncClient(base_url=base) as client:
-        response = await client.post("/v1/handovers", json=transfer(), headers=custody(settings))
+        response = await client.post(
+            "/v1/handovers", json=TRANSFER_CREATE, headers=custody(settings)
+        )
         assert_problem(response, 503, "unavailable")
         assert int(response.headers["retry-after"]) > 0
         ready = await client.get("/health/ready")

@@ -9,15 +9,9 @@ import msgspec
 from httpx import AsyncClient
 from temporalio.worker import Worker
 
-from contracts.common import Org, Role
 from services.handover.settings import Settings
 from tests.conftest import running_api
-from tests.flow import Flow, Parties, body, fresh_transfer
-from tests.helpers import auth
-
-
-def coordinator(settings: Settings, unit: str, org: Org = Org.KRIMINALVARDEN) -> dict[str, str]:
-    return auth(settings, org=org, unit=unit, roles=[Role.COORDINATOR])
+from tests.flow import Flow, Parties, body, coordinator, custody, fresh
 
 
 async def open_escalations(
@@ -32,7 +26,7 @@ async def test_breach_to_list_to_acknowledgement(settings: Settings, worker: Wor
     fast = msgspec.structs.replace(settings, response_deadline_seconds=1.0)
     async with running_api(fast) as base, AsyncClient(base_url=base) as client:
         p = Parties(settings)
-        flow = await Flow(client, p).create(fresh_transfer())
+        flow = await Flow(client, p).create(fresh())
         national = coordinator(settings, "kv-samordning-nationell")
         found: list[Any] = []
         for _ in range(60):
@@ -146,11 +140,8 @@ async def test_extend_through_the_api(api: AsyncClient, settings: Settings) -> N
 
 async def test_list_filters_by_due_and_breach(api: AsyncClient, settings: Settings) -> None:
     p = Parties(settings)
-    flow = await Flow(api, p).create(
-        fresh_transfer(from_unit="pa-visby"),
-        headers=auth(settings, org=Org.POLISEN, unit="pa-visby", roles=[Role.CUSTODY_OFFICER]),
-    )
-    visby = auth(settings, org=Org.POLISEN, unit="pa-visby", roles=[Role.CUSTODY_OFFICER])
+    visby = custody(settings, "pa-visby")
+    flow = await Flow(api, p).create(fresh(from_unit="pa-visby"), headers=visby)
     due = min(d["due_at"] for d in flow.last["deadlines"] if d["name"] != "erasure")
     page = await api.get(
         "/v1/handovers", params={"sort": "next_due", "unit": "pa-visby"}, headers=visby

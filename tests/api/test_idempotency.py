@@ -20,20 +20,13 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from contracts.common import State
 from services.handover.api import examples
 from services.handover.settings import Settings
-from tests.api.invariants import (
-    Snapshot,
-    assert_well_formed,
-    checked,
-    fresh,
-    request_id,
-    stable,
-)
-from tests.api.journey import Journey, incident_body, schedule_body
-from tests.flow import Parties, body
+from tests.api.invariants import Snapshot, assert_well_formed, checked, request_id, stable
+from tests.flow import Flow, Parties, body, fresh
 
-Prepare = Callable[[Journey], Awaitable[Any]]
+Prepare = Callable[[Flow], Awaitable[Any]]
 
 
 def key() -> dict[str, str]:
@@ -54,12 +47,8 @@ def assert_key_reused(response: httpx.Response) -> None:
     assert response.json()["type"] == "/problems/idempotency-key-reused"
 
 
-async def nothing(j: Journey) -> None:
+async def nothing(j: Flow) -> None:
     return None
-
-
-async def to_assistance_in_transit(j: Journey) -> None:
-    await j.in_transit()
 
 
 @dataclass(frozen=True)
@@ -75,13 +64,6 @@ class Case:
     example: dict[str, Any] | None = None  # what to create; the transfer when None
 
 
-def _journey_to(step: str) -> Prepare:
-    async def prepare(j: Journey) -> None:
-        await getattr(j, step)()
-
-    return prepare
-
-
 CASES = [
     Case("accept", "planner", lambda: dict(examples.ACCEPT), {"note": "Another note."}),
     Case("defer", "planner", lambda: dict(examples.DEFER), {"text": "No place until Monday."}),
@@ -89,23 +71,23 @@ CASES = [
     Case(
         "schedule",
         "planner",
-        schedule_body,
+        lambda: body(examples.SCHEDULE),
         {"transport_unit": "kv-nte-orebro"},
-        prepare=_journey_to("ready_to_schedule"),
+        prepare=Flow.ready_to_schedule,
     ),
     Case(
         "release",
         "police",
         lambda: body(examples.RELEASE),
         {"remarks": "Agitated."},
-        prepare=_journey_to("scheduled"),
+        prepare=lambda j: j.to(State.SCHEDULED),
     ),
     Case(
         "receive",
         "escort",
         lambda: body(examples.RECEIVE),
         {"identity_confirmed": False},
-        prepare=_journey_to("released_to_transport"),
+        prepare=Flow.released_to_transport,
     ),
     Case("cancel", "police", lambda: dict(examples.CANCEL), {"reason": "person_released"}),
     Case(
@@ -113,7 +95,7 @@ CASES = [
         "escort",
         lambda: body(examples.COMPLETE),
         {"delivered_to": "LVM-hemmet Hornö, ward 2"},
-        prepare=to_assistance_in_transit,
+        prepare=lambda j: j.to(State.IN_TRANSIT),
         example=examples.ASSISTANCE_CREATE,
     ),
     Case(
@@ -121,7 +103,7 @@ CASES = [
         "planner",
         lambda: body(examples.NOT_EXECUTED),
         {"reason": "person_ill", "text": "Taken to hospital."},
-        prepare=_journey_to("scheduled"),
+        prepare=lambda j: j.to(State.SCHEDULED),
     ),
     Case(
         "security-assessment",
@@ -130,7 +112,7 @@ CASES = [
         {"complete": False},
         status=201,
     ),
-    Case("incidents", "police", incident_body, {"severity": "minor"}, status=201),
+    Case("incidents", "police", lambda: body(examples.INCIDENT), {"severity": "minor"}, status=201),
 ]
 
 
@@ -143,8 +125,8 @@ class Desk:
         self.api, self.temporal, self.pool = api, temporal, pool
         self.p = Parties(settings)
 
-    def journey(self) -> Journey:
-        return Journey(self.api, self.p)
+    def flow(self) -> Flow:
+        return Flow(self.api, self.p)
 
     async def state(self, handover_id: str) -> Snapshot:
         return await checked(self.api, self.temporal, self.pool, handover_id, self.p.police)
@@ -167,7 +149,7 @@ def desk(api: httpx.AsyncClient, temporal: Client, pool: asyncpg.Pool, settings:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.action for c in CASES])
 async def test_a_replay_returns_the_original_and_applies_nothing(desk: Desk, case: Case) -> None:
-    j = await desk.journey().create(case.example)
+    j = await desk.flow().create(fresh(case.example or examples.TRANSFER_CREATE))
     await case.prepare(j)
     before = await desk.state(j.id)
     headers = getattr(desk.p, case.actor) | key()
@@ -218,9 +200,9 @@ async def test_a_create_replay_returns_the_same_request(
 
 async def test_a_replay_with_the_same_body_spelled_differently_is_a_replay(desk: Desk) -> None:
     """The body is compared as data: key order and whitespace do not make it another body."""
-    j = await desk.journey().create()
+    j = await desk.flow().create()
     headers = desk.p.police | key() | {"Content-Type": "application/json"}
-    payload = incident_body()
+    payload = body(examples.INCIDENT)
     first = await desk.api.post(f"{j.path}/incidents", content=json.dumps(payload), headers=headers)
     assert first.status_code == 201, first.text
     applied = await desk.state(j.id)
@@ -240,7 +222,7 @@ async def test_a_replay_is_the_original_response_to_the_byte(desk: Desk, action:
     headers = desk.p.police | key()
     path, payload = "/v1/handovers", fresh(examples.TRANSFER_CREATE)
     if action == "accept":
-        j = await desk.journey().create()
+        j = await desk.flow().create()
         headers = desk.p.planner | key()
         path, payload = f"{j.path}/accept", dict(examples.ACCEPT)
     first = await desk.post(path, payload, headers)
@@ -277,9 +259,9 @@ async def test_two_units_creating_with_one_key_create_two_requests(desk: Desk) -
 
 async def test_two_units_using_one_key_on_one_request_are_independent(desk: Desk) -> None:
     """The same key and the same incident body from two units are two incidents."""
-    j = await desk.journey().create()
+    j = await desk.flow().create()
     shared = key()
-    payload = incident_body()
+    payload = body(examples.INCIDENT)
     by_police = await desk.post(f"{j.path}/incidents", payload, desk.p.police | shared)
     by_escort = await desk.post(f"{j.path}/incidents", payload, desk.p.escort | shared)
     assert (by_police.status_code, by_escort.status_code) == (201, 201), by_escort.text
@@ -301,9 +283,9 @@ async def test_two_units_using_one_key_on_one_request_are_independent(desk: Desk
 
 async def test_a_key_names_one_request_across_actions(desk: Desk) -> None:
     """The same unit reusing a key for another action is the key reused with another body."""
-    j = await desk.journey().create()
+    j = await desk.flow().create()
     headers = desk.p.police | key()
-    first = await desk.post(f"{j.path}/incidents", incident_body(), headers)
+    first = await desk.post(f"{j.path}/incidents", body(examples.INCIDENT), headers)
     assert first.status_code == 201, first.text
     applied = await desk.state(j.id)
     cancel = await desk.post(f"{j.path}/cancel", examples.CANCEL, headers)
@@ -316,12 +298,12 @@ async def test_a_key_names_one_request_across_actions(desk: Desk) -> None:
 
 async def test_a_replay_after_later_changes_returns_the_original(desk: Desk) -> None:
     """Accept with key K; the request moves on; accept again with K: the original 200."""
-    j = await desk.journey().create()
+    j = await desk.flow().create()
     headers = desk.p.planner | key()
     first = await desk.post(f"{j.path}/accept", examples.ACCEPT, headers)
     assert first.status_code == 200, first.text
-    await j.assessed()
-    await j.post("schedule", schedule_body(), desk.p.planner)
+    await j.assess()
+    await j.post("schedule", body(examples.SCHEDULE), desk.p.planner)
     moved = await desk.state(j.id)
     assert moved.record["state"] == "scheduled"
 
@@ -336,13 +318,13 @@ async def test_a_replay_after_later_changes_returns_the_original(desk: Desk) -> 
 
 
 async def test_a_replay_after_the_request_closed_returns_the_original(desk: Desk) -> None:
-    j = await desk.journey().create()
+    j = await desk.flow().create()
     headers = desk.p.planner | key()
     first = await desk.post(f"{j.path}/defer", examples.DEFER, headers)
     assert first.status_code == 200, first.text
-    await j.accepted()
+    await j.to(State.ACCEPTED)
     await j.post("cancel", examples.CANCEL, desk.p.police)
-    await j.post("incidents", incident_body(), desk.p.escort)
+    await j.post("incidents", body(examples.INCIDENT), desk.p.escort)
     closed = await desk.state(j.id)
     assert closed.record["state"] == "cancelled"
 
@@ -357,9 +339,9 @@ async def test_a_create_replay_after_later_changes_returns_the_original(desk: De
     payload = fresh(examples.TRANSFER_CREATE)
     first = await desk.post("/v1/handovers", payload, headers)
     assert first.status_code == 201, first.text
-    j = desk.journey()
+    j = desk.flow()
     j.id = first.json()["id"]
-    await j.accepted()
+    await j.to(State.ACCEPTED)
     await j.post("cancel", examples.CANCEL, desk.p.police)
     closed = await desk.state(j.id)
 
@@ -371,8 +353,7 @@ async def test_a_create_replay_after_later_changes_returns_the_original(desk: De
 
 async def test_a_completing_reception_replayed_returns_the_original(desk: Desk) -> None:
     """The destination's reception writes two events; its replay writes none."""
-    j = await desk.journey().create()
-    await j.in_transit()
+    j = await desk.flow().to(State.IN_TRANSIT)
     await j.post("release", body(examples.RELEASE, to_unit="kv-hakte-kronoberg"), desk.p.escort)
     headers = desk.p.hakte | key()
     payload = body(examples.RECEIVE)
@@ -380,7 +361,7 @@ async def test_a_completing_reception_replayed_returns_the_original(desk: Desk) 
     assert first.status_code == 200, first.text
     done = await desk.state(j.id)
     assert done.types[-2:] == ["received", "completed"]
-    await j.post("incidents", incident_body(), desk.p.hakte)
+    await j.post("incidents", body(examples.INCIDENT), desk.p.hakte)
     later = await desk.state(j.id)
 
     again = await desk.post(f"{j.path}/receive", payload, headers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 from datetime import datetime
 from typing import Any
@@ -11,12 +10,12 @@ import msgspec
 from httpx import AsyncClient
 from temporalio.client import Client
 
-from contracts.common import State
+from contracts.common import Org, Role, State
 from contracts.eventlog import verify_chain
 from contracts.workflow import Event, workflow_id
 from services.handover.api import examples
 from services.handover.settings import Settings
-from tests.flow import Flow, Parties, body, now
+from tests.flow import Flow, Parties, apprehension, auth, body, now
 
 
 def assert_gapless(chain: list[dict[str, Any]]) -> None:
@@ -120,17 +119,10 @@ async def test_enforcement_assistance_to_a_care_home(api: AsyncClient, settings:
 
 async def test_apprehension_by_police_from_outside(api: AsyncClient, settings: Settings) -> None:
     p = Parties(settings)
-    request = copy.deepcopy(examples.ASSISTANCE_CREATE) | {
-        "legal_basis": "strafftidslag_6",
-        "order_type": "apprehension_for_enforcement",
-        "requesting_unit": "kv-anstalt-kumla",
-        "executing_unit": "pa-kronoberg",
-        "origin": {"description": "Hemadress, Sveavägen 1, Stockholm"},
-        "destination": {"unit": "kv-anstalt-kumla"},
-        "decision": dict(examples.ASSISTANCE_CREATE["decision"], kind="sentence_enforcement"),
-    }
-    kumla = auth_kv(settings, "kv-anstalt-kumla")
-    flow = await Flow(api, p).create(request, headers=kumla)
+    kumla = auth(
+        settings, org=Org.KRIMINALVARDEN, unit="kv-anstalt-kumla", roles=[Role.RECEPTION_OFFICER]
+    )
+    flow = await Flow(api, p).create(apprehension(), headers=kumla)
     assert flow.last["regime"] == "brottsdatalagen"
     assert flow.last["responsible"] is None
     assert flow.last["custody_chain"] == []
@@ -149,13 +141,6 @@ async def test_apprehension_by_police_from_outside(api: AsyncClient, settings: S
     await flow.post("receive", body(examples.RECEIVE), kumla)
     assert flow.last["state"] == "completed"
     assert [s["unit"] for s in flow.last["custody_chain"]] == ["pa-kronoberg", "kv-anstalt-kumla"]
-
-
-def auth_kv(settings: Settings, unit: str) -> dict[str, str]:
-    from contracts.common import Org, Role
-    from tests.helpers import auth
-
-    return auth(settings, org=Org.KRIMINALVARDEN, unit=unit, roles=[Role.RECEPTION_OFFICER])
 
 
 async def test_defer_keeps_the_request_open_until_accepted(

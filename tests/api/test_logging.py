@@ -7,8 +7,9 @@ import logging
 import pytest
 from httpx import AsyncClient
 
+from services.handover.api import examples
 from services.handover.settings import Settings
-from tests.helpers import custody, transfer
+from tests.flow import custody
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:
@@ -23,7 +24,7 @@ async def test_request_id_reaches_workflow_and_activity_logs(
     caplog.set_level(logging.INFO)
     response = await api.post(
         "/v1/handovers",
-        json=transfer(),
+        json=examples.TRANSFER_CREATE,
         headers=custody(settings) | {"X-Request-ID": "trace-me-12345"},
     )
     assert response.status_code == 201

@@ -23,7 +23,7 @@ from services.handover.api import examples
 from services.handover.settings import Settings
 from tests.api.test_escalations import open_escalations
 from tests.conftest import running_api
-from tests.flow import Flow, Parties, fresh_transfer
+from tests.flow import Flow, Parties, fresh
 from workflows import transitions
 from workflows.worker import create_worker
 
@@ -81,13 +81,11 @@ async def test_refused_create_leaves_no_request_and_a_retry_works(
     key = f"refused-create-{uuid.uuid4()}"
     headers = {**parties.police, "Idempotency-Key": key}
     async with constraint(pool, "handovers", f"doc->>'notes' IS DISTINCT FROM '{marker}'"):
-        refused = await api.post(
-            "/v1/handovers", json=fresh_transfer(notes=marker), headers=headers
-        )
+        refused = await api.post("/v1/handovers", json=fresh(notes=marker), headers=headers)
         assert refused.status_code == 422, refused.text
         assert refused.json()["type"] == "/problems/change-not-stored"
         # The same key with a storable body makes the request.
-        storable = fresh_transfer()
+        storable = fresh()
         made = await api.post("/v1/handovers", json=storable, headers=headers)
         assert made.status_code == 201, made.text
         assert made.json()["notes"] != marker

@@ -30,12 +30,11 @@ from tests.api.invariants import (
     Snapshot,
     assert_well_formed,
     checked,
-    fresh,
     pending_release,
     request_id,
     view,
 )
-from tests.flow import Parties, body, now
+from tests.flow import Parties, body, fresh, now
 
 LIFECYCLE = ("accept", "defer", "reject", "schedule", "release", "receive", "cancel", "complete")
 LIFECYCLE_ACTIONS = (*LIFECYCLE, "not-executed")

@@ -18,7 +18,6 @@ The expectation is written out by hand below; it is not read from contracts.life
 from __future__ import annotations
 
 import asyncio
-import copy
 from typing import Any
 
 import httpx
@@ -28,8 +27,7 @@ from contracts.common import Org, Role, State
 from contracts.lifecycle import Action
 from services.handover.api import examples
 from services.handover.settings import Settings
-from tests.flow import Flow, Parties, body, now
-from tests.helpers import auth
+from tests.flow import Flow, Parties, apprehension, auth, body, now
 
 # -- situations ----------------------------------------------------------------------------
 
@@ -217,31 +215,27 @@ def test_every_allowed_cell_has_a_legal_case() -> None:
 # -- driving requests ------------------------------------------------------------------------
 
 
+EXAMPLE: dict[Action, dict[str, Any]] = {
+    Action.ACCEPT: examples.ACCEPT,
+    Action.DEFER: examples.DEFER,
+    Action.REJECT: examples.REJECT,
+    Action.SCHEDULE: examples.SCHEDULE,
+    Action.RELEASE: examples.RELEASE,
+    Action.RECEIVE: examples.RECEIVE,
+    Action.CANCEL: examples.CANCEL,
+    Action.COMPLETE: examples.COMPLETE,
+    Action.NOT_EXECUTED: examples.NOT_EXECUTED,
+}
+
+
 def payload(situation: str, action: Action) -> dict[str, Any]:
     """The documented example for `action`, with current times."""
     match action:
-        case Action.ACCEPT:
-            return body(examples.ACCEPT)
-        case Action.DEFER:
-            return body(examples.DEFER)
-        case Action.REJECT:
-            return body(examples.REJECT)
         case Action.SCHEDULE if STATE_OF[situation] == State.SCHEDULED:
             return body(examples.SCHEDULE, pickup_at=now(3600), reason="transport_replanned")
-        case Action.SCHEDULE:
-            return body(examples.SCHEDULE)
         case Action.RELEASE if HOLDER[situation] == "escort":
             return body(examples.RELEASE, to_unit=UNIT_OF["hakte"])
-        case Action.RELEASE:
-            return body(examples.RELEASE)
-        case Action.RECEIVE:
-            return body(examples.RECEIVE)
-        case Action.CANCEL:
-            return body(examples.CANCEL)
-        case Action.COMPLETE:
-            return body(examples.COMPLETE)
-        case Action.NOT_EXECUTED:
-            return body(examples.NOT_EXECUTED)
+    return body(EXAMPLE[action])
 
 
 async def prepare(api: httpx.AsyncClient, p: Parties, situation: str) -> Flow:
@@ -249,11 +243,9 @@ async def prepare(api: httpx.AsyncClient, p: Parties, situation: str) -> Flow:
     flow = Flow(api, p)
     match situation:
         case "accepted+assessed":
-            await flow.to(State.ACCEPTED)
-            await flow.assess()
+            await flow.ready_to_schedule()
         case "scheduled+released-to-nte":
-            await flow.to(State.SCHEDULED)
-            await flow.post("release", body(examples.RELEASE), p.police)
+            await flow.released_to_transport()
         case "in_transit+released-to-hakte":
             await flow.to(State.IN_TRANSIT)
             await flow.post("release", body(examples.RELEASE, to_unit=UNIT_OF["hakte"]), p.escort)
@@ -406,19 +398,6 @@ async def test_wrong_role_is_forbidden_and_a_stranger_finds_nothing(
         assert response.status_code == status, f"{who}: {response.status_code} {response.text}"
         assert response.json()["type"] == f"/problems/{slug}", who
         assert await snapshot(flow, natural) == before, who
-
-
-def apprehension() -> dict[str, Any]:
-    """Kumla asks the police to fetch a convicted person from home (strafftidslag 6 §)."""
-    return copy.deepcopy(examples.ASSISTANCE_CREATE) | {
-        "legal_basis": "strafftidslag_6",
-        "order_type": "apprehension_for_enforcement",
-        "requesting_unit": "kv-anstalt-kumla",
-        "executing_unit": "pa-kronoberg",
-        "origin": {"description": "Hemadress, Sveavägen 1, Stockholm"},
-        "destination": {"unit": "kv-anstalt-kumla"},
-        "decision": dict(examples.ASSISTANCE_CREATE["decision"], kind="sentence_enforcement"),
-    }
 
 
 @pytest.mark.parametrize(

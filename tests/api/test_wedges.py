@@ -19,7 +19,7 @@ import pytest
 from contracts.common import State
 from services.handover.api import examples
 from services.handover.settings import Settings
-from tests.flow import Flow, Parties, body, fresh_transfer
+from tests.flow import Flow, Parties, body, fresh
 
 NUMBER = "19121212-1212"  # the example's personnummer
 NUL_CASES = [
@@ -67,7 +67,7 @@ async def test_hostile_create_is_400_and_creates_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     parties = Parties(settings)
-    payload = fresh_transfer()
+    payload = fresh()
     mutate(payload)
     key = {"Idempotency-Key": f"wedge-{case}-{datetime.now(UTC).timestamp()}"}
     response = await api.post("/v1/handovers", json=payload, headers={**parties.police, **key})
@@ -76,7 +76,7 @@ async def test_hostile_create_is_400_and_creates_nothing(
     # A retry is refused the same way, and a valid body under the same key makes the request.
     again = await api.post("/v1/handovers", json=payload, headers={**parties.police, **key})
     assert_problem(again, 400)
-    made = await api.post("/v1/handovers", json=fresh_transfer(), headers={**parties.police, **key})
+    made = await api.post("/v1/handovers", json=fresh(), headers={**parties.police, **key})
     assert made.status_code == 201, made.text
     flow = Flow(api, parties)
     flow.id = made.json()["id"]
@@ -160,7 +160,7 @@ async def test_json_under_another_media_type_is_415(
     if content_type:
         headers["Content-Type"] = content_type
     response = await api.post(
-        "/v1/handovers", content=json.dumps(fresh_transfer()).encode(), headers=headers
+        "/v1/handovers", content=json.dumps(fresh()).encode(), headers=headers
     )
     assert_problem(response, 415)
 
@@ -171,7 +171,7 @@ async def test_json_with_charset_utf8_is_accepted(
     parties = Parties(settings)
     response = await api.post(
         "/v1/handovers",
-        content=json.dumps(fresh_transfer()).encode(),
+        content=json.dumps(fresh()).encode(),
         headers={**parties.police, "Content-Type": "application/json; charset=UTF-8"},
     )
     assert response.status_code == 201, response.text
@@ -289,7 +289,7 @@ async def test_decision_a_few_seconds_ahead_is_clock_skew(
     api: httpx.AsyncClient, settings: Settings
 ) -> None:
     parties = Parties(settings)
-    payload = fresh_transfer()
+    payload = fresh()
     payload["decision"]["decided_at"] = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
     response = await api.post("/v1/handovers", json=payload, headers=parties.police)
     assert response.status_code == 201, response.text

@@ -18,13 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts.common import Org, Role
+from contracts.common import Org, Role, State
+from devservers import free_port
 from services.handover.api import examples
-from services.handover.embedded import free_port
 from services.handover.settings import Settings
-from tests.api.journey import Journey, incident_body
-from tests.flow import Parties
-from tests.helpers import auth
+from tests.flow import Flow, Parties, auth, body, fresh
 
 HANDOVER = str(Path(sys.executable).with_name("handover"))
 
@@ -41,6 +39,7 @@ def api_process(settings: Settings, scratch: Path) -> Iterator[str]:
         "HANDOVER_LOG_FORMAT": "json",
         "HANDOVER_PAYLOAD_KEY": settings.payload_key or "",
         "HANDOVER_JWT_SECRET": settings.jwt_secret,
+        "HANDOVER_RATE_LIMIT_PER_MINUTE": str(settings.rate_limit_per_minute),
     }
     logs = {name: open(scratch / f"{name}.log", "wb") for name in ("api", "worker")}  # noqa: SIM115
     processes = [
@@ -97,24 +96,25 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
     )
     async with httpx.AsyncClient(base_url=api_process, timeout=30) as api:
 
-        async def requested() -> Journey:
-            return await Journey(api, p).create()
+        async def requested() -> Flow:
+            return await Flow(api, p).create()
 
         # Read operations share one request, with a serious incident (number 1) to read.
         shared = await requested()
-        await shared.post("incidents", incident_body(), p.police)
+        await shared.post("incidents", body(examples.INCIDENT), p.police)
         to_report = await requested()
-        await to_report.post("incidents", incident_body(), p.police)
+        await to_report.post("incidents", body(examples.INCIDENT), p.police)
         # A deferral raises an escalation for coordinators to acknowledge.
         deferred = await requested()
-        record = await deferred.post("defer", examples.DEFER, p.planner)
-        escalation = next(e["id"] for e in record["escalations"] if e["level"] == "deferral")
+        await deferred.post("defer", examples.DEFER, p.planner)
+        escalations = deferred.last["escalations"]
+        escalation = next(e["id"] for e in escalations if e["level"] == "deferral")
         to_extend = await requested()
         shown = await api.get(to_extend.path, headers=p.police)
         legal = next(d["id"] for d in shown.json()["deadlines"] if d["legal"])
         # The destination of an assistance is no unit, so its holder may complete it.
-        in_transit = await Journey(api, p).create(examples.ASSISTANCE_CREATE)
-        await in_transit.in_transit()
+        in_transit = await Flow(api, p).create(fresh(examples.ASSISTANCE_CREATE))
+        await in_transit.to(State.IN_TRANSIT)
         at = {
             "shared": shared.id,
             "accept": (await requested()).id,
@@ -126,8 +126,8 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
             "report": to_report.id,
             "extend": to_extend.id,
             "schedule": (await (await requested()).ready_to_schedule()).id,
-            "not-executed": (await (await requested()).scheduled()).id,
-            "release": (await (await requested()).scheduled()).id,
+            "not-executed": (await (await requested()).to(State.SCHEDULED)).id,
+            "release": (await (await requested()).to(State.SCHEDULED)).id,
             "receive": (await (await requested()).released_to_transport()).id,
             "complete": in_transit.id,
         }

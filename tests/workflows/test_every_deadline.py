@@ -7,8 +7,7 @@ and one minute after the warning and the due time.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,43 +18,37 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import actions
-from contracts.api import AssistanceCreate, HandoverRecord
-from contracts.assessment import AssessmentBody, IncidentBody
-from contracts.deadlines import Deadline
-from contracts.workflow import QUERY_RECORD, UPDATE_ASSESS, UPDATE_INCIDENT
+from contracts.api import TransferCreate
+from contracts.assessment import IncidentBody
+from contracts.workflow import UPDATE_INCIDENT
 from services.handover.api import examples
-from tests.workflows.driver import HAKTE, OFFICER, PLANNER, create, step, transfer
-from workflows.worker import create_worker
+from tests.workflows.driver import (
+    HAKTE,
+    OFFICER,
+    PLANNER,
+    assistance,
+    create,
+    deadline,
+    record_of,
+    schedule,
+    skip_to,
+    step,
+    transfer,
+)
 
 Start = Callable[[WorkflowEnvironment, str], Awaitable[tuple[WorkflowHandle[Any, Any], str]]]
 
 
-@pytest.fixture
-async def queue(time_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[str]:
-    name = f"every-{uuid.uuid4().hex[:8]}"
-    async with create_worker(time_env.client, pool, task_queue=name):
-        yield name
-
-
-async def record_of(handle: WorkflowHandle[Any, Any]) -> HandoverRecord:
-    record: HandoverRecord | None = await handle.query(QUERY_RECORD, result_type=HandoverRecord)
-    assert record is not None
-    return record
-
-
-def find(record: HandoverRecord, deadline_id: str) -> Deadline:
-    return next(d for d in record.deadlines if d.id == deadline_id)
-
-
-def assistance(now: datetime, **changes: Any) -> AssistanceCreate:
-    body = dict(examples.ASSISTANCE_CREATE)
-    body["decision"] = dict(body["decision"], decided_at=now.isoformat())
-    body.update(changes)
-    return msgspec.convert(body, AssistanceCreate)
-
-
 def at(moment: datetime) -> dict[str, str]:
     return {"occurred_at": moment.isoformat()}
+
+
+def convicted(decided_at: datetime, **changes: Any) -> TransferCreate:
+    """The documented transfer, of a person serving a sentence rather than remanded."""
+    body = transfer(decided_at, **changes)
+    return msgspec.structs.replace(
+        body, decision=msgspec.structs.replace(body.decision, kind="sentence_enforcement")
+    )
 
 
 async def remand(env: WorkflowEnvironment, queue: str) -> tuple[WorkflowHandle[Any, Any], str]:
@@ -84,10 +77,7 @@ async def utl(env: WorkflowEnvironment, queue: str) -> tuple[WorkflowHandle[Any,
 async def hearing(env: WorkflowEnvironment, queue: str) -> tuple[WorkflowHandle[Any, Any], str]:
     now = await env.get_current_time()
     # No remand decision in time: the detention hearing clock runs on (for awareness).
-    body = transfer(now, apprehended_at=(now - timedelta(hours=1)).isoformat())
-    body = msgspec.structs.replace(
-        body, decision=msgspec.structs.replace(body.decision, kind="sentence_enforcement")
-    )
+    body = convicted(now, apprehended_at=(now - timedelta(hours=1)).isoformat())
     handle, _ = await create(env.client, queue, body)
     return handle, "detention_hearing"
 
@@ -96,10 +86,7 @@ async def detention_request(
     env: WorkflowEnvironment, queue: str
 ) -> tuple[WorkflowHandle[Any, Any], str]:
     now = await env.get_current_time()
-    body = transfer(now, arrested_at=(now - timedelta(hours=1)).isoformat())
-    body = msgspec.structs.replace(
-        body, decision=msgspec.structs.replace(body.decision, kind="sentence_enforcement")
-    )
+    body = convicted(now, arrested_at=(now - timedelta(hours=1)).isoformat())
     handle, _ = await create(env.client, queue, body)
     return handle, "detention_request"
 
@@ -107,20 +94,8 @@ async def detention_request(
 async def _to_remand_prison(env: WorkflowEnvironment, queue: str) -> WorkflowHandle[Any, Any]:
     """A convicted person transferred and received at the remand prison (the intake)."""
     now = await env.get_current_time()
-    body = transfer(now)
-    body = msgspec.structs.replace(
-        body, decision=msgspec.structs.replace(body.decision, kind="sentence_enforcement")
-    )
-    handle, _ = await create(env.client, queue, body)
-    await step(handle, "accept", PLANNER, actions.AcceptBody())
-    await step(handle, UPDATE_ASSESS, OFFICER, msgspec.convert(examples.ASSESSMENT, AssessmentBody))
-    pickup = {"pickup_at": (now + timedelta(hours=1)).isoformat()}
-    await step(
-        handle,
-        "schedule",
-        PLANNER,
-        msgspec.convert(examples.SCHEDULE | pickup, actions.ScheduleBody),
-    )
+    handle, _ = await create(env.client, queue, convicted(now))
+    await schedule(handle, pickup_at=now + timedelta(hours=1))
     release = (
         examples.RELEASE | {"to_unit": "kv-hakte-kronoberg"} | at(await env.get_current_time())
     )
@@ -145,15 +120,7 @@ async def prison_absolute(
 async def gap(env: WorkflowEnvironment, queue: str) -> tuple[WorkflowHandle[Any, Any], str]:
     now = await env.get_current_time()
     handle, _ = await create(env.client, queue, transfer(now))
-    await step(handle, "accept", PLANNER, actions.AcceptBody())
-    await step(handle, UPDATE_ASSESS, OFFICER, msgspec.convert(examples.ASSESSMENT, AssessmentBody))
-    pickup = {"pickup_at": (now + timedelta(hours=1)).isoformat()}
-    await step(
-        handle,
-        "schedule",
-        PLANNER,
-        msgspec.convert(examples.SCHEDULE | pickup, actions.ScheduleBody),
-    )
+    await schedule(handle, pickup_at=now + timedelta(hours=1))
     release = examples.RELEASE | at(await env.get_current_time())
     await step(handle, "release", OFFICER, msgspec.convert(release, actions.ReleaseBody))
     return handle, "custody_gap-1"
@@ -180,33 +147,27 @@ CASES: dict[str, Start] = {
 }
 
 
-async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:
-    now = await env.get_current_time()
-    if moment > now:
-        await env.sleep(moment - now)
-
-
 @pytest.mark.parametrize("case", list(CASES))
 async def test_warns_and_breaches_at_its_instant(
     time_env: WorkflowEnvironment, queue: str, case: str
 ) -> None:
     handle, deadline_id = await CASES[case](time_env, queue)
-    clock = find(await record_of(handle), deadline_id)
+    clock = deadline(await record_of(handle), deadline_id)
     assert clock.state == "running"
     assert clock.warn_at < clock.due_at
     await skip_to(time_env, clock.warn_at - timedelta(minutes=1))
-    before = find(await record_of(handle), deadline_id)
+    before = deadline(await record_of(handle), deadline_id)
     assert (before.state, before.warned_at) == ("running", None)
     await skip_to(time_env, clock.warn_at + timedelta(minutes=1))
-    warned = find(await record_of(handle), deadline_id)
+    warned = deadline(await record_of(handle), deadline_id)
     assert warned.state == "warned"
     assert warned.warned_at is not None
     assert warned.warned_at - clock.warn_at < timedelta(seconds=5)
     await skip_to(time_env, clock.due_at - timedelta(minutes=1))
-    assert find(await record_of(handle), deadline_id).state == "warned"
+    assert deadline(await record_of(handle), deadline_id).state == "warned"
     await skip_to(time_env, clock.due_at + timedelta(minutes=1))
     record = await record_of(handle)
-    breached = find(record, deadline_id)
+    breached = deadline(record, deadline_id)
     assert breached.state == "breached"
     assert breached.breached_at is not None
     assert breached.breached_at - clock.due_at < timedelta(seconds=5)
@@ -220,7 +181,7 @@ async def test_erasure_after_the_retention_time(
         time_env.client, queue, transfer(await time_env.get_current_time())
     )
     await step(handle, "cancel", OFFICER, msgspec.convert(examples.CANCEL, actions.CancelBody))
-    erasure = find(await record_of(handle), "erasure")
+    erasure = deadline(await record_of(handle), "erasure")
     assert erasure.due_at - erasure.starts_at >= timedelta(days=729)
     await skip_to(time_env, erasure.due_at + timedelta(minutes=1))
     outcome = await handle.result()

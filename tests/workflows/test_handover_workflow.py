@@ -6,83 +6,39 @@ import uuid
 from datetime import timedelta
 
 import asyncpg
-import msgspec
-from temporalio.client import WithStartWorkflowOperation, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.api import HandoverRecord, TransferCreate
-from contracts.common import Actor, Org, Role
-from contracts.workflow import (
-    QUERY_RECORD,
-    UPDATE_CREATE,
-    WORKFLOW_NAME,
-    CommandMeta,
-    CreateHandover,
-    HandoverStart,
-    Outcome,
-    workflow_id,
-)
-from services.handover.api.examples import TRANSFER_CREATE
-from workflows.worker import create_worker
-
-ACTOR = Actor(sub="officer-1", org=Org.POLISEN, unit="pa-kronoberg", roles=(Role.CUSTODY_OFFICER,))
-
-
-def _create_cmd() -> CreateHandover:
-    return CreateHandover(
-        meta=CommandMeta(actor=ACTOR, request_id="req-1"),
-        reference=f"HO-TEST-{uuid.uuid4().hex[:6]}",
-        fingerprint="fp",
-        body=msgspec.convert(TRANSFER_CREATE, TransferCreate),
-    )
+from contracts.workflow import WORKFLOW_NAME, HandoverStart, Outcome, workflow_id
+from tests.workflows.driver import create, record_of, transfer
 
 
 async def test_unused_start_ends_itself_after_the_grace_period(
-    time_env: WorkflowEnvironment, pool: asyncpg.Pool
+    time_env: WorkflowEnvironment, queue: str, pool: asyncpg.Pool
 ) -> None:
-    queue = f"tq-{uuid.uuid4().hex}"
     handover_id = str(uuid.uuid4())
-    async with create_worker(time_env.client, pool, task_queue=queue):
-        handle: WorkflowHandle[object, Outcome] = await time_env.client.start_workflow(
-            WORKFLOW_NAME,
-            HandoverStart(handover_id=handover_id),
-            id=workflow_id(handover_id),
-            task_queue=queue,
-            result_type=Outcome,
-        )
-        outcome = await handle.result()  # an hour passes in milliseconds
+    handle: WorkflowHandle[object, Outcome] = await time_env.client.start_workflow(
+        WORKFLOW_NAME,
+        HandoverStart(handover_id=handover_id),
+        id=workflow_id(handover_id),
+        task_queue=queue,
+        result_type=Outcome,
+    )
+    outcome = await handle.result()  # an hour passes in milliseconds
     assert outcome.state == "abandoned"
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM handovers WHERE id = $1", handover_id) == 0
 
 
 async def test_a_request_stays_open_and_projected_while_time_passes(
-    time_env: WorkflowEnvironment, pool: asyncpg.Pool
+    time_env: WorkflowEnvironment, queue: str, pool: asyncpg.Pool
 ) -> None:
-    queue = f"tq-{uuid.uuid4().hex}"
-    handover_id = str(uuid.uuid4())
-    async with create_worker(time_env.client, pool, task_queue=queue):
-        start: WithStartWorkflowOperation[object, Outcome] = WithStartWorkflowOperation(
-            WORKFLOW_NAME,
-            HandoverStart(handover_id=handover_id),
-            id=workflow_id(handover_id),
-            task_queue=queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            result_type=Outcome,
-        )
-        record = await time_env.client.execute_update_with_start_workflow(
-            UPDATE_CREATE,
-            _create_cmd(),
-            start_workflow_operation=start,
-            result_type=HandoverRecord,
-        )
-        assert record.state == "requested"
-        handle = await start.workflow_handle()
-        await time_env.sleep(timedelta(days=30))
-        later = await handle.query(QUERY_RECORD, result_type=HandoverRecord)
-        description = await handle.describe()
-    assert later is not None
+    decided = await time_env.get_current_time()
+    handle, record = await create(time_env.client, queue, transfer(decided))
+    assert record.state == "requested"
+    await time_env.sleep(timedelta(days=30))
+    later = await record_of(handle)
+    description = await handle.describe()
     assert (later.state, later.reference, later.custody_chain) == (
         record.state,
         record.reference,
@@ -92,7 +48,7 @@ async def test_a_request_stays_open_and_projected_while_time_passes(
     assert description.status.name == "RUNNING"
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT state, version, reference FROM handovers WHERE id = $1", handover_id
+            "SELECT state, version, reference FROM handovers WHERE id = $1", record.id
         )
     assert row is not None
     # Thirty days on, the response deadline and the remand deadline have warned and breached:

@@ -12,10 +12,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from temporalio.client import Client
 
-from contracts.api import HandoverRecord
-from contracts.deadlines import Clocks
-from contracts.workflow import QUERY_RECORD
-from tests.workflows.driver import create, transfer
+from contracts.deadline_policy import Clocks
+from tests.workflows.driver import create, deadline, record_of, transfer
 from workflows.worker import create_worker
 
 
@@ -28,15 +26,13 @@ async def test_a_deadline_fires_after_a_worker_restart(
         handle, created = await create(
             temporal, queue, transfer(decided), clocks=Clocks(response_seconds=3)
         )
-    response = next(d for d in created.deadlines if d.name == "response")
+    response = deadline(created, "response")
     # The first worker is gone before the deadline; a second one, with an empty cache,
     # rebuilds the workflow from its history and fires the timer the first one set.
     await asyncio.sleep(1)
     async with create_worker(temporal, pool, task_queue=queue):
         for _ in range(100):
-            record = await handle.query(QUERY_RECORD, result_type=HandoverRecord)
-            assert record is not None
-            fired = next(d for d in record.deadlines if d.name == "response")
+            fired = deadline(await record_of(handle), "response")
             if fired.state == "breached":
                 break
             await asyncio.sleep(0.1)
