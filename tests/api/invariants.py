@@ -21,7 +21,6 @@ from temporalio.client import Client
 from contracts.api import HandoverRecord
 from contracts.eventlog import verify_chain
 from contracts.workflow import QUERY_RECORD, Event, workflow_id
-from tests.flow import fresh as fresh  # re-exported for tests/api/test_hostile.py only
 
 PROBLEM_JSON = "application/problem+json"
 FINAL = frozenset({"rejected", "completed", "cancelled", "not_executed"})

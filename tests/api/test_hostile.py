@@ -50,13 +50,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from temporalio.client import Client
 
-from contracts.common import Org, Role
+from contracts.common import Org, Role, State
 from services.handover.api import examples
 from services.handover.settings import Settings
-from tests.api.invariants import FINAL, PROBLEM_JSON, checked, fresh
-from tests.api.journey import Journey, incident_body, schedule_body
-from tests.flow import Parties, body, now
-from tests.helpers import auth
+from tests.api.invariants import FINAL, PROBLEM_JSON, checked
+from tests.flow import Flow, Parties, auth, body, fresh, now
 from tests.hostile_strategies import (
     Hostile,
     authorization_values,
@@ -352,7 +350,7 @@ class Cast:
             return
         else:
             probe = await self.call(
-                "POST", f"{path}/incidents", json=incident_body(), headers=self.p.police
+                "POST", f"{path}/incidents", json=body(examples.INCIDENT), headers=self.p.police
             )
         if isinstance(probe, str) or not probe.is_success:
             findings.add(
@@ -421,44 +419,50 @@ async def nothing(cast: Cast) -> Target:
 
 
 async def requested(cast: Cast) -> Target:
-    return Target(id=(await Journey(cast.api, cast.p).create()).id)
+    return Target(id=(await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))).id)
 
 
 async def assessed(cast: Cast) -> Target:
-    journey = await Journey(cast.api, cast.p).create()
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))
     return Target(id=(await journey.ready_to_schedule()).id)
 
 
 async def scheduled(cast: Cast) -> Target:
-    return Target(id=(await (await Journey(cast.api, cast.p).create()).scheduled()).id)
+    return Target(
+        id=(
+            await (await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))).to(
+                State.SCHEDULED
+            )
+        ).id
+    )
 
 
 async def released(cast: Cast) -> Target:
-    journey = await Journey(cast.api, cast.p).create()
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))
     return Target(id=(await journey.released_to_transport()).id)
 
 
 async def in_transit_outside(cast: Cast) -> Target:
     """Enforcement assistance to a place outside both agencies, on its way there."""
-    journey = await Journey(cast.api, cast.p).create(examples.ASSISTANCE_CREATE)
-    return Target(id=(await journey.in_transit()).id)
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.ASSISTANCE_CREATE))
+    return Target(id=(await journey.to(State.IN_TRANSIT)).id)
 
 
 async def with_incident(cast: Cast) -> Target:
-    journey = await Journey(cast.api, cast.p).create()
-    await journey.post("incidents", incident_body(occurred_at=now(-60)), cast.p.police)
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))
+    await journey.post("incidents", body(examples.INCIDENT, occurred_at=now(-60)), cast.p.police)
     return Target(id=journey.id, incident=1)
 
 
 async def with_deadline(cast: Cast) -> Target:
-    journey = await Journey(cast.api, cast.p).create()
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))
     got = await cast.api.get(journey.path, headers=cast.p.police)
     remand = next(d for d in got.json()["deadlines"] if d["name"] == "remand_to_remand_prison")
     return Target(id=journey.id, due_at=remand["due_at"])
 
 
 async def with_escalation(cast: Cast) -> Target:
-    journey = await Journey(cast.api, cast.p).create()
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))
     await journey.post("defer", body(examples.DEFER), cast.p.planner)
     page = await cast.api.get(
         "/v1/escalations",
@@ -508,7 +512,9 @@ ENDPOINTS = {
         Endpoint("defer", "planner", requested, action("defer"), lambda t: body(examples.DEFER)),
         Endpoint("reject", "planner", requested, action("reject"), lambda t: dict(examples.REJECT)),
         Endpoint("cancel", "police", requested, action("cancel"), lambda t: dict(examples.CANCEL)),
-        Endpoint("schedule", "planner", assessed, action("schedule"), lambda t: schedule_body()),
+        Endpoint(
+            "schedule", "planner", assessed, action("schedule"), lambda t: body(examples.SCHEDULE)
+        ),
         Endpoint(
             "release", "police", scheduled, action("release"), lambda t: body(examples.RELEASE)
         ),
@@ -538,7 +544,12 @@ ENDPOINTS = {
             201,
         ),
         Endpoint(
-            "incidents", "police", requested, action("incidents"), lambda t: incident_body(), 201
+            "incidents",
+            "police",
+            requested,
+            action("incidents"),
+            lambda t: body(examples.INCIDENT),
+            201,
         ),
         Endpoint(
             "report",
