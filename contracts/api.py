@@ -408,6 +408,16 @@ class EscalationPage(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None
 
 
+class AccessFlag(enum.StrEnum):
+    """Patterns of an unauthorised lookup an auditor should look at."""
+
+    OUTSIDE_OWN_CASES_WITHOUT_PURPOSE = "outside_own_cases_without_purpose"
+    UNUSUAL_HOUR = "unusual_hour"
+    """Between 22:00 and 06:00 in Stockholm."""
+    MANY_PERSONS = "many_persons"
+    """The reader opened more than 20 requests one by one within the hour up to this read."""
+
+
 class AccessView(msgspec.Struct, frozen=True, kw_only=True):
     """One read of a request's personal data, for auditors."""
 
@@ -418,13 +428,16 @@ class AccessView(msgspec.Struct, frozen=True, kw_only=True):
     unit: str
     roles: list[str]
     action: str
-    purpose: str
+    purpose: Annotated[
+        str, Meta(description="The reader's X-Purpose, or `unstated` when none was given.")
+    ]
     request_id: str
     handover_id: str
     reference: str
     outside_own_cases: Annotated[
-        bool, Meta(description="The reader's unit is no party and the reader no coordinator.")
+        bool, Meta(description="The reader's unit is no party to the request (any role).")
     ]
+    flags: list[AccessFlag] = msgspec.field(default_factory=list)
 
 
 class AccessPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
+import re
 from datetime import date
 from typing import Annotated
 
@@ -120,3 +123,33 @@ def masked_identity(identity: Identity) -> str:
             return number[:8] + "-****"
         case UnknownIdentity():
             return "unknown"
+
+
+def person_key(identity: Identity, key: bytes) -> str | None:
+    """A keyed pseudonym of an identity number (HMAC-SHA256), for "who read this person".
+
+    The key lives outside the database (`HANDOVER_AUDIT_KEY`), so the log never holds a
+    number in clear and nobody with the database alone can test guesses against it.
+    """
+    match identity:
+        case PersonnummerIdentity(number=number) | SamordningsnummerIdentity(number=number):
+            return number_key(number, key)
+        case UnknownIdentity():
+            return None
+
+
+def number_key(number: str, key: bytes) -> str:
+    """The pseudonym of a normalised number (YYYYMMDD-NNNN)."""
+    return hmac.new(key, number.replace("-", "").encode(), hashlib.sha256).hexdigest()
+
+
+def normalised_number(text: str) -> str:
+    """YYYYMMDD-NNNN of a personnummer or samordningsnummer in any accepted form."""
+    if not re.fullmatch(r"([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}", text):
+        raise ValueError("not an identity number")
+    try:
+        parsed = personnummer.parse(text)
+    except personnummer.PersonnummerException as exc:
+        raise ValueError("not a valid Swedish identity number (check digit or date)") from exc
+    digits = str(parsed.format(True))
+    return f"{digits[:8]}-{digits[8:]}"

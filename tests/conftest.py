@@ -66,6 +66,7 @@ def settings(postgres_url: str, temporal_address: str) -> Settings:
     env["HANDOVER_UPDATE_TIMEOUT_SECONDS"] = "10"
     env["HANDOVER_LOG_FORMAT"] = "console"
     env["HANDOVER_PAYLOAD_KEY"] = new_key()
+    env["HANDOVER_AUDIT_KEY"] = new_key()
     env["HANDOVER_JWT_SECRET"] = new_key()  # 44 characters of randomness
     # The suite sends thousands of calls a minute as a few test users; tests/api/
     # test_rate_limits.py checks the limit with its own, small one.
@@ -89,7 +90,9 @@ async def temporal(settings: Settings) -> Client:
 
 @pytest.fixture(scope="session")
 async def worker(temporal: Client, pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[Worker]:
-    worker = create_worker(temporal, pool, task_queue=settings.task_queue)
+    worker = create_worker(
+        temporal, pool, task_queue=settings.task_queue, audit_key=settings.audit_key_bytes()
+    )
     task = asyncio.create_task(worker.run())
     yield worker
     await worker.shutdown()

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from contracts.api import HandoverRecord
 from contracts.deadline_policy import DeadlineName
+from contracts.person import person_key
 from contracts.workflow import ACTIVITY_PROJECT, PROJECTION_REFUSED, Projection
 
 log = structlog.get_logger(__name__)
@@ -67,8 +68,9 @@ def refused(exc: BaseException) -> ApplicationError:
 class Projector:
     """Writes a workflow's new events and row to PostgreSQL in one transaction."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, audit_key: bytes | None = None) -> None:
         self._pool = pool
+        self._audit_key = audit_key
 
     @activity.defn(name=ACTIVITY_PROJECT)
     async def project(self, projection: Projection) -> None:
@@ -113,6 +115,7 @@ class Projector:
                 record.executing_org,
                 next_due(record),
                 breached(record),
+                person_key(record.person.identity, self._audit_key) if self._audit_key else None,
             )
             await conn.executemany(
                 INSERT_EVENT,

@@ -14,9 +14,14 @@ from workflows.handover import HandoverWorkflow
 PASSTHROUGH = ("msgspec", "personnummer", "contracts")
 
 
-def create_worker(client: Client, pool: asyncpg.Pool, *, task_queue: str) -> Worker:
-    """A worker for one task queue; the client must use the msgspec data converter."""
-    projector = Projector(pool)
+def create_worker(
+    client: Client, pool: asyncpg.Pool, *, task_queue: str, audit_key: bytes | None = None
+) -> Worker:
+    """A worker for one task queue; the client must use the msgspec data converter.
+
+    `audit_key` keys the pseudonym of each person's identity number in the read model.
+    """
+    projector = Projector(pool, audit_key=audit_key)
     return Worker(
         client,
         task_queue=task_queue,

@@ -38,6 +38,7 @@ from services.handover.revocations import Revocations
 from services.handover.settings import Settings
 from services.handover.temporal_gateway import TemporalGateway
 from services.handover.tokens import TokenVerifier
+from services.handover.unit_directory import UnitDirectory
 from services.handover.use_cases import HandoverService
 from workflows.converter import data_converter
 
@@ -51,6 +52,10 @@ assistance. Every request's state lives in a Temporal workflow; reads come from 
 Authenticate with `Authorization: Bearer <JWT>` (claims `sub`, `org`, `unit`, `roles`,
 `iat`, `exp`; at most 10 hours). Errors are `application/problem+json` (RFC 9457).
 Send an `Idempotency-Key` with every POST to make retries safe.
+
+Every read and change of a person's data is logged with who, when and why: say why with
+`X-Purpose` (case_handling, coordination, follow_up, incident_investigation, supervision);
+a read outside your own cases without one is flagged for the auditors.
 """
 
 
@@ -96,8 +101,9 @@ def create_app(settings: Settings) -> Litestar:
         app.state.repository = repository
         app.state.temporal = temporal
         app.state.handovers = HandoverService(repository, temporal, settings.clocks())
-        app.state.queries = HandoverQueries(repository)
+        app.state.queries = HandoverQueries(repository, audit_key=settings.audit_key_bytes())
         rate_store.attach(pool)
+        app.state.units = UnitDirectory(repository)
         app.state.revocations = Revocations(
             pool, refresh_seconds=settings.revocation_refresh_seconds
         )

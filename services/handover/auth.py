@@ -14,10 +14,13 @@ from litestar.middleware import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from msgspec import Meta
 
+from contracts.access import misfit
 from contracts.common import LINE_PATTERN, Actor, Org, Role, UnitId
+from services.handover.errors import Forbidden
 from services.handover.revocations import Revocations
 from services.handover.settings import Settings
 from services.handover.tokens import REQUIRED_CLAIMS, InvalidToken, TokenVerifier
+from services.handover.unit_directory import UnitDirectory
 
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/problems/"]
 
@@ -54,6 +57,9 @@ class BearerOnly(JWTAuthenticationMiddleware):
                 "Invalid token: claims org, unit, roles and sub of the documented shape, "
                 "and a lifetime of at most the configured hours, are required"
             )
+        directory: UnitDirectory | None = getattr(state, "units", None)
+        if directory is not None:
+            await check_holder(actor, directory)
         revocations: Revocations | None = getattr(state, "revocations", None)
         jti = claims.get("jti")
         if revocations is not None and await revocations.revoked(
@@ -61,6 +67,16 @@ class BearerOnly(JWTAuthenticationMiddleware):
         ):
             raise NotAuthorizedException("This token has been revoked.")
         return AuthenticationResult(user=actor, auth=claims)
+
+
+async def check_holder(actor: Actor, directory: UnitDirectory) -> None:
+    """The token's unit exists in its organisation, and each of its roles fits that unit."""
+    unit = await directory.get(actor.unit)
+    if unit is None or unit.org != actor.org:
+        raise Forbidden("The token's unit is not a unit of its organisation.")
+    for role in actor.roles:
+        if (why := misfit(role, unit.org, unit.kind)) is not None:
+            raise Forbidden(f"The token's role does not fit its unit: {why}.")
 
 
 Subject = Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE_PATTERN)]

@@ -23,11 +23,16 @@ from contracts.api import (
     Unit,
 )
 from contracts.common import Actor, AwareDatetime, Count, Role, instant_in_range
-from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound
+from contracts.person import normalised_number, number_key
+from services.handover.audit_context import current_purpose
+from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound, Unprocessable
 from services.handover.repository import Repository
 from services.handover.views import may_see, plans_for_agency, representation
 
-PURPOSE = "case_handling"
+# Roles that take part in requests (everyone but coordinators and auditors).
+PARTY_ROLES = tuple(r for r in Role if r not in (Role.COORDINATOR, Role.AUDITOR))
+# More distinct requests than this, read one by one within an hour, flag a reader.
+MANY_PERSONS = 20
 # PostgreSQL's 64-bit transaction ids, as the feed's cursor carries them.
 TransactionId = Annotated[str, Meta(pattern=r"^[0-9]{1,19}$")]
 T = TypeVar("T")
@@ -97,8 +102,9 @@ class Scope:
 class HandoverQueries:
     """Reads from the read model; every read of a person's data writes the access log."""
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Repository, *, audit_key: bytes | None = None) -> None:
         self._repo = repository
+        self._audit_key = audit_key
 
     async def handover(self, *, actor: Actor, handover_id: str, request_id: str) -> Handover:
         """One request as this caller sees it (allowed actions, time left); audited."""
@@ -122,7 +128,7 @@ class HandoverQueries:
             actor=actor,
             action=what,
             handover_ids=[record.id],
-            purpose=PURPOSE,
+            purpose=current_purpose(),
             request_id=request_id,
         )
         return record, unit
@@ -130,8 +136,9 @@ class HandoverQueries:
     async def _scope(self, actor: Actor) -> Scope:
         """Which requests a caller's lists and feed show (the same rules as a single read)."""
         own = await self._repo.caller_unit(actor)
-        if actor.has_any(Role.AUDITOR):
-            return Scope(None, None, None, None)
+        if not actor.has_any(Role.COORDINATOR, *PARTY_ROLES):
+            # Auditors see the access log, not the cases: no request is theirs to read.
+            return Scope([], None, None, None)
         national = actor.has_any(Role.COORDINATOR) and await self._repo.is_national(unit=own.id)
         regional = actor.has_any(Role.COORDINATOR) and not national
         return Scope(
@@ -141,7 +148,9 @@ class HandoverQueries:
             executing_org=actor.org if plans_for_agency(actor, own.kind) else None,
         )
 
-    async def feed(self, *, actor: Actor, after: str | None, limit: int) -> FeedPage:
+    async def feed(
+        self, *, actor: Actor, after: str | None, limit: int, request_id: str
+    ) -> FeedPage:
         """Events of every request the caller may see, in an order that never skips one."""
         scope = await self._scope(actor)
         position = feed_position(after) if after else None
@@ -155,12 +164,19 @@ class HandoverQueries:
         )
         if rows:
             after = encode_position(*rows[-1][0])
+            await self._repo.log_access(
+                actor=actor,
+                action="read_feed",
+                handover_ids=sorted({event.handover_id for _, event in rows}),
+                purpose=current_purpose(),
+                request_id=request_id,
+            )
         return FeedPage(items=[event for _, event in rows], next_after=after)
 
     async def visible(self, actor: Actor, unit: Unit, record: HandoverRecord) -> bool:
-        """Parties see their requests; auditors all; coordinators their agency's region
-        (national coordination units: their whole agency)."""
-        if actor.has_any(Role.AUDITOR) or may_see(actor, record, unit.kind):
+        """Parties see their requests; coordinators their agency's region (national
+        coordination units: their whole agency); auditors none (they read the access log)."""
+        if may_see(actor, record, unit.kind) and actor.has_any(Role.COORDINATOR, *PARTY_ROLES):
             return True
         if not actor.has_any(Role.COORDINATOR):
             return False
@@ -210,7 +226,7 @@ class HandoverQueries:
                 actor=actor,
                 action="list",
                 handover_ids=[row.id for row in page],
-                purpose=PURPOSE,
+                purpose=current_purpose(),
                 request_id=request_id,
             )
         last = page[-1] if more else None
@@ -229,11 +245,16 @@ class HandoverQueries:
         outside_own_cases: bool | None,
         cursor: str | None,
         limit: int,
+        person: str | None = None,
+        flagged: bool | None = None,
     ) -> AccessPage:
         """Who read which request's personal data, and whether it was outside their cases."""
         if not actor.has_any(Role.AUDITOR):
             raise Forbidden("The access log is for auditors.")
         rows = await self._repo.list_access(
+            person_key=self._person_key(person) if person is not None else None,
+            flagged=flagged,
+            many_persons=MANY_PERSONS,
             handover_id=handover_id,
             sub=sub,
             unit=unit,
@@ -245,6 +266,16 @@ class HandoverQueries:
         last = page[-1] if more else None
         next_cursor = encode_position(last.id, last.handover_id) if last else None
         return AccessPage(items=page, next_cursor=next_cursor)
+
+    def _person_key(self, person: str) -> str:
+        """The pseudonym the read model keeps for this identity number."""
+        if self._audit_key is None:
+            raise Unprocessable("Searching by person needs HANDOVER_AUDIT_KEY on this service.")
+        try:
+            number = normalised_number(person)
+        except ValueError as exc:
+            raise InvalidInput(f"person: {exc}", errors=[FieldError("person", str(exc))]) from exc
+        return number_key(number, self._audit_key)
 
     async def escalations(
         self,

@@ -127,6 +127,9 @@ class Repository:
     async def list_access(
         self,
         *,
+        person_key: str | None,
+        flagged: bool | None,
+        many_persons: int,
         handover_id: str | None,
         sub: str | None,
         unit: str | None,
@@ -137,6 +140,9 @@ class Repository:
         return await self._structs(
             "list_access",
             AccessView,
+            person_key=person_key,
+            flagged=flagged,
+            many_persons=many_persons,
             handover_id=handover_id,
             sub=sub,
             unit=unit,

@@ -61,7 +61,9 @@ async def serve(settings: Settings, *, api: bool, worker: bool, stop: asyncio.Ev
     if worker:
         pool = await create_pool(settings)
         client = await connect_temporal(settings)
-        temporal_worker = create_worker(client, pool, task_queue=settings.task_queue)
+        temporal_worker = create_worker(
+            client, pool, task_queue=settings.task_queue, audit_key=settings.audit_key_bytes()
+        )
         tasks.append(asyncio.create_task(temporal_worker.run(), name="worker"))
     if server is not None:
         tasks.append(asyncio.create_task(server.serve(), name="api"))
@@ -94,6 +96,9 @@ async def run_dev(settings: Settings, announce: Callable[[Settings], None]) -> N
     if settings.payload_key is None:
         key = await asyncio.to_thread(_dev_payload_key, dev_dir / "payload.key")
         settings = msgspec.structs.replace(settings, payload_key=key)
+    if settings.audit_key is None:
+        key = await asyncio.to_thread(_dev_payload_key, dev_dir / "audit.key")
+        settings = msgspec.structs.replace(settings, audit_key=key)
     cleanups: list[Callable[[], Awaitable[None]]] = []
     try:
         database_url = settings.database_url
@@ -142,7 +147,7 @@ def _require_devservers() -> None:
 
 
 def _dev_payload_key(path: Path) -> str:
-    """The development payload key, made once and kept with the data it protects."""
+    """A development key (payload or audit), made once and kept with the data it protects."""
     if not path.exists():
         path.write_text(new_key() + "\n")
         path.chmod(0o600)

@@ -38,6 +38,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # keeps one in .dev/payload.key; `handover api` and `worker` refuse to start without it.
     payload_key: str | None = None
     payload_old_keys: str = ""  # comma-separated keys that still decrypt (rotation)
+    # base64 of 32 bytes: keys the pseudonym of each identity number that lets auditors ask
+    # "who read this person" (kept outside the database; `handover dev` keeps one in .dev/).
+    audit_key: str | None = None
     jwt_secret: Annotated[str, Meta(min_length=32)] = DEV_JWT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_max_lifetime_hours: Annotated[float, Meta(gt=0, le=10)] = 10
@@ -82,6 +85,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         old = [parse_key(k.strip()) for k in self.payload_old_keys.split(",") if k.strip()]
         return EncryptionCodec(parse_key(self.payload_key), old)
 
+    def audit_key_bytes(self) -> bytes | None:
+        return None if self.audit_key is None else parse_key(self.audit_key)
+
     def clocks(self) -> Clocks:
         return Clocks(
             response_seconds=self.response_deadline_seconds,
@@ -110,6 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
         settings.payload_codec()  # a bad key fails here, at start, not at the first request
+        settings.audit_key_bytes()
     except (msgspec.ValidationError, PayloadKeyError) as exc:
         raise SystemExit(f"invalid setting: {exc}") from exc
     return settings

@@ -24,6 +24,7 @@ from contracts.common import CLOCK_SKEW, Actor, Org, Role, UnitKind
 from contracts.deadline_policy import Clocks
 from contracts.person import TRANSFER_DECISIONS, Person, birth_date
 from contracts.workflow import Command, CommandMeta, CreateHandover
+from services.handover.audit_context import current_purpose
 from services.handover.errors import (
     FieldError,
     Forbidden,
@@ -118,7 +119,18 @@ class HandoverService:
             kind=record.kind,
             unit=actor.unit,
         )
+        await self._audit(actor, "create", record.id, request_id)
         return representation(record, actor, unit.kind, now=record.updated_at)
+
+    async def _audit(self, actor: Actor, what: str, handover_id: str, request_id: str) -> None:
+        """A change answers with the whole record, personal data included: that is a read."""
+        await self._repo.log_access(
+            actor=actor,
+            action=f"write:{what}",
+            handover_ids=[handover_id],
+            purpose=current_purpose(),
+            request_id=request_id,
+        )
 
     async def _check_create(
         self, actor: Actor, body: HandoverCreate
@@ -247,6 +259,7 @@ class HandoverService:
                 raise IllegalTransition("The request is closed for changes.") from None
             raise NotFound(f"No handover request {handover_id}.") from None
         log.info("handover.updated", handover_id=handover_id, action=name, state=record.state)
+        await self._audit(actor, name, record.id, request_id)
         return representation(record, actor, unit.kind, now=record.updated_at)
 
     async def escalation_handover(self, actor: Actor, escalation_id: str) -> str:

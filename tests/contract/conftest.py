@@ -38,6 +38,7 @@ def api_process(settings: Settings, scratch: Path) -> Iterator[str]:
         "HANDOVER_TASK_QUEUE": f"contract-{uuid.uuid4().hex[:8]}",
         "HANDOVER_LOG_FORMAT": "json",
         "HANDOVER_PAYLOAD_KEY": settings.payload_key or "",
+        "HANDOVER_AUDIT_KEY": settings.audit_key or "",
         "HANDOVER_JWT_SECRET": settings.jwt_secret,
         "HANDOVER_RATE_LIMIT_PER_MINUTE": str(settings.rate_limit_per_minute),
     }

@@ -42,6 +42,24 @@ class AuditController(Controller):
             bool | None,
             QueryParameter(description="true: reads by units that are no party to the request."),
         ] = None,
+        person: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=13,
+                pattern=r"^([0-9]{2})?[0-9]{6}[-+]?[0-9]{4}$",
+                description=(
+                    "Every read of this person's requests: a personnummer or samordningsnummer. "
+                    "Matched by a keyed pseudonym; the log never stores the number."
+                ),
+            ),
+        ] = None,
+        flagged: Annotated[
+            bool | None,
+            QueryParameter(
+                description="true: reads outside one's cases without a purpose, or at an "
+                "unusual hour (`many_persons` shows in `flags` but does not filter)."
+            ),
+        ] = None,
         cursor: Annotated[
             str | None, QueryParameter(max_length=200, pattern=CURSOR_PATTERN)
         ] = None,
@@ -56,4 +74,6 @@ class AuditController(Controller):
             outside_own_cases=outside_own_cases,
             cursor=cursor,
             limit=limit,
+            person=person,
+            flagged=flagged,
         )

@@ -11,7 +11,7 @@ from litestar.params import QueryParameter
 from contracts.api import FeedPage
 from contracts.common import CURSOR_PATTERN, Actor
 from services.handover.api.docs import BEARER, problems
-from services.handover.api.handovers import MAX_LIMIT
+from services.handover.api.handovers import MAX_LIMIT, request_id
 from services.handover.read_use_cases import HandoverQueries
 
 
@@ -35,5 +35,7 @@ class FeedController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
     ) -> FeedPage:
-        """Events after your cursor, oldest first; none is ever skipped or repeated."""
-        return await queries.feed(actor=request.user, after=after, limit=limit)
+        """Events after your cursor, oldest first; none is ever skipped or repeated; audited."""
+        return await queries.feed(
+            actor=request.user, after=after, limit=limit, request_id=request_id(request)
+        )

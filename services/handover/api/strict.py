@@ -19,7 +19,9 @@ from litestar import Request
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import QueryParameter
 
+from contracts.access import Purpose
 from contracts.common import EARLIEST_YEAR, LATEST_YEAR, AwareDatetime, instant_in_range
+from services.handover.audit_context import set_purpose
 from services.handover.errors import (
     FieldError,
     InvalidInput,
@@ -113,6 +115,15 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     handler = request.route_handler
     if not isinstance(handler, HTTPRouteHandler) or not request.url.path.startswith("/v1/"):
         return
+    purpose = request.headers.get("x-purpose")
+    try:
+        set_purpose(None if purpose is None else Purpose(purpose.strip()))
+    except ValueError as exc:
+        allowed = ", ".join(Purpose)
+        raise InvalidInput(
+            f"X-Purpose must be one of {allowed}",
+            errors=[FieldError("X-Purpose", f"one of {allowed}")],
+        ) from exc
     if not request.url.path.isascii():
         # Every id is ASCII; Python's UUID() would also read Arabic-Indic or other digits.
         raise NotFound("No such resource: ids are ASCII.")
