@@ -153,7 +153,7 @@ def create_app(settings: Settings) -> Litestar:
         before_request=check_request,
         request_class=StrictRequest,
         lifespan=[lifespan],
-        middleware=[request_context, rate_limit.middleware],
+        middleware=[rate_limit.middleware],
         before_send=[response_headers],
         stores={STORE: rate_store},
         # Closed unless origins are configured: no browser page elsewhere may call the API.
@@ -185,5 +185,8 @@ def create_app(settings: Settings) -> Litestar:
     assert config.openapi_config is not None
     config.openapi_config.security = None
     app = Litestar.from_config(config)
+    # Outside routing and authentication, so that a 401, an unknown route or a 405 also gets
+    # a request id, in its problem and its headers, and a log line.
+    app.asgi_handler = request_context(app.asgi_handler)
     repair_schema(app.openapi_schema)
     return app

@@ -19,6 +19,8 @@ from services.handover.settings import Settings
 # with its public key as the secret (the classic algorithm-confusion attack).
 JWKS_ALGORITHMS = ("RS256", "ES256")
 REQUIRED_CLAIMS = ("sub", "org", "unit", "roles", "iat", "exp")
+# The longest a sign-in waits for the identity provider's JWKS.
+JWKS_FETCH_SECONDS = 5.0
 
 
 class InvalidToken(Exception):
@@ -57,7 +59,11 @@ class TokenVerifier:
         if self.uses_jwks:
             if algorithm not in JWKS_ALGORITHMS:
                 raise InvalidToken(f"algorithm must be one of {', '.join(JWKS_ALGORITHMS)}")
-            key: Any = await self._signing_key(token, header.get("kid"))
+            jwk = await self._signing_key(token, header.get("kid"))
+            if jwk.algorithm_name != algorithm:
+                # An RS256 header on an EC key (or the reverse): PyJWT would raise TypeError.
+                raise InvalidToken(f"the key {header.get('kid')!r} is not an {algorithm} key")
+            key: Any = jwk.key
         else:
             if algorithm != self._settings.jwt_algorithm:
                 raise InvalidToken(f"algorithm must be {self._settings.jwt_algorithm}")
@@ -76,34 +82,43 @@ class TokenVerifier:
                     "verify_iss": self._settings.jwt_issuer is not None,
                 },
             )
-        except jwt.PyJWTError as exc:
-            raise InvalidToken(str(exc)) from exc
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
+            raise InvalidToken(str(exc) or type(exc).__name__) from exc
         return claims
 
-    async def _signing_key(self, token: str, kid: object) -> Any:
+    async def _signing_key(self, token: str, kid: object) -> jwt.PyJWK:
         if not isinstance(kid, str) or not kid:
             raise InvalidToken("the token names no key (`kid`)")
         if self._client is not None:
             client = self._client
             try:
                 # PyJWKClient fetches (blocking) and refetches once for an unknown `kid`,
-                # which is how a rotated key is picked up.
-                signing = await asyncio.to_thread(client.get_signing_key_from_jwt, token)
-            except jwt.PyJWTError as exc:
+                # which is how a rotated key is picked up. Its timeout bounds each read, not
+                # the fetch: a provider that trickles its answer must not hold the caller.
+                signing: jwt.PyJWK = await asyncio.wait_for(
+                    asyncio.to_thread(client.get_signing_key_from_jwt, token),
+                    timeout=JWKS_FETCH_SECONDS,
+                )
+            except TimeoutError as exc:
+                raise InvalidToken(
+                    "the identity provider's keys could not be read in time"
+                ) from exc
+            except (jwt.PyJWTError, ValueError, TypeError, AttributeError, KeyError) as exc:
+                # The provider's JWKS is input too: a body that is not a key set is no key.
                 raise InvalidToken(f"no usable key {kid!r} in the JWKS") from exc
-            return signing.key
+            return signing
         return self._file_key(kid)
 
-    def _file_key(self, kid: str) -> Any:
+    def _file_key(self, kid: str) -> jwt.PyJWK:
         assert self._file is not None
         for reload in (False, True):
             if self._keys is None or reload:
                 try:
                     self._keys = jwt.PyJWKSet.from_json(self._file.read_text())
-                except (OSError, jwt.PyJWTError) as exc:
-                    raise InvalidToken("the JWKS file cannot be read") from exc
+                except (OSError, ValueError, TypeError, AttributeError, jwt.PyJWTError) as exc:
+                    raise InvalidToken("the JWKS file cannot be read as a key set") from exc
             try:
-                return self._keys[kid].key
+                return self._keys[kid]
             except KeyError:
                 continue  # a rotated key: read the file again, once
         raise InvalidToken(f"no key {kid!r} in the JWKS")
