@@ -30,18 +30,20 @@ async def test_a_deadline_fires_after_a_worker_restart(
     # The first worker is gone before the deadline; a second one, with an empty cache,
     # rebuilds the workflow from its history and fires the timer the first one set.
     await asyncio.sleep(1)
+    occurred = None
     async with create_worker(temporal, pool, task_queue=queue):
-        for _ in range(100):
-            fired = deadline(await record_of(handle), "response")
-            if fired.state == "breached":
+        # Wait for the breach in the read model, not only in the workflow's state: the
+        # worker must not stop while the breach's projection is still being written.
+        for _ in range(150):
+            occurred = await pool.fetchval(
+                "SELECT occurred_at FROM handover_events"
+                " WHERE handover_id = $1 AND type = 'deadline_breached'",
+                created.id,
+            )
+            if occurred is not None:
                 break
             await asyncio.sleep(0.1)
+        fired = deadline(await record_of(handle), "response")
     assert fired.state == "breached"
-    async with pool.acquire() as conn:
-        occurred = await conn.fetchval(
-            "SELECT occurred_at FROM handover_events"
-            " WHERE handover_id = $1 AND type = 'deadline_breached'",
-            created.id,
-        )
     assert occurred == response.due_at
     await handle.terminate("test done")
