@@ -7,8 +7,7 @@ JOIN handovers h ON h.id = e.handover_id
 WHERE e.tx < pg_snapshot_xmin(pg_current_snapshot())
   AND (:after_tx::text IS NULL OR (e.tx, e.global_seq) > (:after_tx::xid8, :after_seq::bigint))
   AND (
-      (:visible_units::text[] IS NULL AND :scope_org::text IS NULL AND :scope_region::text IS NULL)
-      OR h.parties && :visible_units
+      h.parties && :visible_units
       OR h.executing_org = :executing_org
       OR :scope_org = ANY(h.orgs)
       OR :scope_region = ANY(h.regions)

@@ -4,9 +4,7 @@ SELECT h.id::text AS id, h.reference, h.kind, h.state, h.version, h.requesting_u
        h.breached, h.doc -> 'person' -> 'identity' AS identity, h.created_at AS sort_key
 FROM handovers h
 WHERE (
-      -- auditors (all three null): every request
-      (:visible_units::text[] IS NULL AND :scope_org::text IS NULL AND :scope_region::text IS NULL)
-      OR h.parties && :visible_units      -- the units that are parties
+      h.parties && :visible_units      -- the units that are parties
       OR h.executing_org = :executing_org -- Kriminalvården's transport units: every transport
       OR :scope_org = ANY(h.orgs)         -- national coordinators: their agency
       OR :scope_region = ANY(h.regions)   -- regional coordinators: "org:region"
