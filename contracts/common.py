@@ -125,7 +125,6 @@ LongText = Annotated[
         description="Free text: tabs and line breaks, no other control characters.",
     ),
 ]
-Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 Count = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 
 

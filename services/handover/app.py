@@ -105,7 +105,7 @@ def create_app(settings: Settings) -> Litestar:
         rate_store.attach(pool)
         app.state.units = UnitDirectory(repository)
         app.state.revocations = Revocations(
-            pool, refresh_seconds=settings.revocation_refresh_seconds
+            repository, refresh_seconds=settings.revocation_refresh_seconds
         )
         try:
             yield

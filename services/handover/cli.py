@@ -72,12 +72,18 @@ def _require_servers(settings: Settings) -> None:
 async def _revoke(database_url: str, args: argparse.Namespace, until: datetime) -> int:
     import asyncpg
 
+    from services.handover.repository import Repository
     from services.handover.revocations import revoke
 
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
     try:
         return await revoke(
-            pool, jti=args.jti, sub=args.sub, until=until, reason=args.reason, revoked_by=args.by
+            Repository(pool, timeout=30),
+            jti=args.jti,
+            sub=args.sub,
+            until=until,
+            reason=args.reason,
+            revoked_by=args.by,
         )
     finally:
         await pool.close()

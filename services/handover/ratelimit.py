@@ -13,12 +13,12 @@ from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.stores.base import Store
 
 from contracts.common import Actor
+from services.handover.postgres import OUTAGES, statement
 
 log = structlog.get_logger(__name__)
 STORE = "rate_limit"
 # PostgreSQL away: the limiter lets requests through (they fail on their own with a 503
 # where they need the database) rather than turning an outage into refusals.
-_UNREACHABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 def _seconds(value: int | timedelta | None) -> float | None:
@@ -41,50 +41,39 @@ class PostgresStore(Store):
         assert self._pool is not None, "attach the pool in the app's lifespan"
         return self._pool
 
+    async def _run(self, name: str, **values: object) -> object:
+        query = statement(name)
+        return await self.pool.fetchval(query.text, *query.arguments(values))
+
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
     ) -> None:
         data = value.encode() if isinstance(value, str) else value
         try:
-            await self.pool.execute(
-                "INSERT INTO kv_store (key, value, expires_at) VALUES ($1, $2, "
-                "now() + make_interval(secs => $3)) ON CONFLICT (key) DO UPDATE "
-                "SET value = excluded.value, expires_at = excluded.expires_at",
-                key,
-                data,
-                _seconds(expires_in),
-            )
-        except _UNREACHABLE as exc:
+            await self._run("kv_set", key=key, value=data, seconds=_seconds(expires_in))
+        except OUTAGES as exc:
             log.warning("ratelimit.store_unavailable", error=type(exc).__name__)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         try:
-            value: bytes | None = await self.pool.fetchval(
-                "UPDATE kv_store SET expires_at = coalesce(now() + make_interval(secs => $2), "
-                "expires_at) WHERE key = $1 AND (expires_at IS NULL OR expires_at > now()) "
-                "RETURNING value",
-                key,
-                _seconds(renew_for),
-            )
-        except _UNREACHABLE as exc:
+            value = await self._run("kv_get", key=key, renew=_seconds(renew_for))
+        except OUTAGES as exc:
             log.warning("ratelimit.store_unavailable", error=type(exc).__name__)
             return None
-        return value
+        return value if isinstance(value, bytes) else None
 
     async def delete(self, key: str) -> None:
-        await self.pool.execute("DELETE FROM kv_store WHERE key = $1", key)
+        await self._run("kv_delete", key=key)
 
     async def delete_all(self) -> None:
-        await self.pool.execute("DELETE FROM kv_store")
+        await self._run("kv_delete", key=None)
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
 
     async def expires_in(self, key: str) -> int | None:
-        seconds: float | None = await self.pool.fetchval(
-            "SELECT extract(epoch FROM expires_at - now()) FROM kv_store WHERE key = $1", key
-        )
-        return None if seconds is None else max(0, int(seconds))
+        seconds = await self._run("kv_expires_in", key=key)
+        return None if seconds is None else max(0, int(float(str(seconds))))
 
 
 def client_identity(request: Request[Any, Any, Any]) -> str:

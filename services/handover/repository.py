@@ -76,6 +76,17 @@ class Repository:
     async def _structs(self, name: str, type_: type[S], /, **values: object) -> list[S]:
         return [msgspec.convert(dict(row), type_) for row in await self._fetch(name, **values)]
 
+    async def revocations_in_force(self) -> list[asyncpg.Record]:
+        return await self._fetch("revoked_in_force")
+
+    async def revoke(
+        self, *, jti: str | None, sub: str | None, until: datetime, reason: str, revoked_by: str
+    ) -> int:
+        rows = await self._fetch(
+            "insert_revocation", jti=jti, sub=sub, until=until, reason=reason, revoked_by=revoked_by
+        )
+        return int(rows[0]["id"])
+
     async def ping(self) -> None:
         await self._query("SELECT 1")
 

@@ -5,22 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
-from pathlib import Path
 
-import asyncpg
-
-from services.handover.postgres import outage_is_unavailable
-
-_SQL = Path(__file__).with_name("sql")
-IN_FORCE = (_SQL / "revoked_in_force.sql").read_text()
-INSERT = (_SQL / "insert_revocation.sql").read_text()
+from services.handover.repository import Repository
 
 
 class Revocations:
     """Answers "is this token revoked?" from a copy at most `refresh_seconds` old."""
 
-    def __init__(self, pool: asyncpg.Pool, *, refresh_seconds: float) -> None:
-        self._pool = pool
+    def __init__(self, repository: Repository, *, refresh_seconds: float) -> None:
+        self._repository = repository
         self._refresh = refresh_seconds
         self._read_at = float("-inf")
         self._jtis: dict[str, datetime] = {}
@@ -36,11 +29,9 @@ class Revocations:
         return by_token or self._subs.get(sub, now) > now
 
     async def _read(self) -> None:
-        with outage_is_unavailable(self._pool):
-            rows = await self._pool.fetch(IN_FORCE)
         jtis: dict[str, datetime] = {}
         subs: dict[str, datetime] = {}
-        for row in rows:
+        for row in await self._repository.revocations_in_force():
             target = jtis if row["jti"] is not None else subs
             key = row["jti"] if row["jti"] is not None else row["sub"]
             target[key] = max(target.get(key, row["until"]), row["until"])
@@ -49,7 +40,7 @@ class Revocations:
 
 
 async def revoke(
-    pool: asyncpg.Pool,
+    repository: Repository,
     *,
     jti: str | None,
     sub: str | None,
@@ -60,5 +51,6 @@ async def revoke(
     """Record a revocation; every process refuses the token(s) within its refresh interval."""
     if (jti is None) == (sub is None):
         raise ValueError("revoke either one token (jti) or a subject (sub)")
-    number: int = await pool.fetchval(INSERT, jti, sub, until, reason, revoked_by)
-    return number
+    return await repository.revoke(
+        jti=jti, sub=sub, until=until, reason=reason, revoked_by=revoked_by
+    )

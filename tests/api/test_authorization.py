@@ -369,3 +369,31 @@ async def test_route_with_personal_data_writes_an_access_row(
     response, request_id = await PERSONAL[route](api, parties)
     rows = await pool.fetch("SELECT action, sub FROM access_log WHERE request_id = $1", request_id)
     assert rows, f"{route} wrote no access-log row (status {response.status_code})"
+
+
+async def test_a_read_at_an_unusual_hour_is_flagged(
+    api: httpx.AsyncClient, settings: Settings, pool: asyncpg.Pool
+) -> None:
+    """A read at 23:30 in Stockholm is flagged; one at 10:00 the same day is not."""
+    p = Parties(settings)
+    flow = await Flow(api, p).create()
+    sub = f"night-{uuid.uuid4().hex[:6]}"
+    for at in ("2026-11-30T23:30:00+01:00", "2026-11-30T10:00:00+01:00"):
+        await pool.execute(
+            "INSERT INTO access_log (at, sub, org, unit, action, handover_ids, purpose,"
+            " request_id, roles) VALUES ($1, $2, 'polisen', 'pa-kronoberg', 'read',"
+            " ARRAY[$3::uuid], 'case_handling', 'test', ARRAY['custody_officer'])",
+            datetime.fromisoformat(at),
+            sub,
+            flow.id,
+        )
+    auditor = auth(
+        settings, org=Org.KRIMINALVARDEN, unit="kv-samordning-nationell", roles=[Role.AUDITOR]
+    )
+    page = await api.get("/v1/audit/access", params={"sub": sub}, headers=auditor)
+    by_hour = {r["at"][11:13]: r["flags"] for r in page.json()["items"]}
+    assert by_hour == {"22": ["unusual_hour"], "09": []}  # UTC
+    flagged = await api.get(
+        "/v1/audit/access", params={"sub": sub, "flagged": "true"}, headers=auditor
+    )
+    assert [r["at"][11:13] for r in flagged.json()["items"]] == ["22"]

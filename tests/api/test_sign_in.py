@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from services.handover.repository import Repository
 from services.handover.revocations import revoke
 from services.handover.settings import Settings
 from tests.conftest import running_api
@@ -217,7 +218,7 @@ async def test_revocation_by_jti_and_by_subject(
         assert await status(client, lost) == 200
         until = datetime.now(UTC) + timedelta(hours=10)
         await revoke(
-            pool,
+            Repository(pool, timeout=5),
             jti=jwt.decode(lost, options={"verify_signature": False})["jti"],
             sub=None,
             until=until,
@@ -228,7 +229,12 @@ async def test_revocation_by_jti_and_by_subject(
         assert await status(client, other) == 200  # only that token
 
         await revoke(
-            pool, jti=None, sub=sub, until=until, reason="account", revoked_by="admin@polisen.test"
+            Repository(pool, timeout=5),
+            jti=None,
+            sub=sub,
+            until=until,
+            reason="account",
+            revoked_by="admin@polisen.test",
         )
         assert await _refused_within(client, other, seconds=3)
         assert await status(client, key.token(sub=sub)) == 401
@@ -236,7 +242,7 @@ async def test_revocation_by_jti_and_by_subject(
 
         ended = f"ended-{uuid.uuid4().hex[:6]}"
         await revoke(
-            pool,
+            Repository(pool, timeout=5),
             jti=None,
             sub=ended,
             until=datetime.now(UTC) - timedelta(seconds=1),
@@ -267,3 +273,30 @@ def test_revoke_needs_exactly_one_target() -> None:
                 revoked_by="y",
             )
         )
+
+
+def test_handover_revoke_command(settings: Settings) -> None:
+    """The administrator's command writes the revocation every process then reads."""
+    import os
+    import subprocess
+    import sys
+
+    command = str(Path(sys.executable).with_name("handover"))
+    env = {**os.environ, "DATABASE_URL": settings.database_url or ""}
+    done = subprocess.run(
+        [command, "revoke", "--sub", "cli-test@polisen.test", "--reason", "lost", "--by", "me"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "in force until" in done.stdout
+    both = subprocess.run(
+        [command, "revoke", "--sub", "a", "--jti", "b", "--reason", "x", "--by", "me"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert both.returncode == 2  # one target only

@@ -24,6 +24,7 @@ import httpx
 import jwt
 import pytest
 
+from services.handover.repository import Repository
 from services.handover.revocations import revoke
 from services.handover.settings import Settings
 from tests.api.test_wedges import assert_problem
@@ -168,7 +169,7 @@ async def test_a_revoked_token_is_refused_within_the_refresh_interval(
     stolen = {"Authorization": f"Bearer {_hs256(settings, **stolen_claims)}"}
     assert (await api.get("/v1/units", headers=stolen)).status_code == 200
     await revoke(
-        pool,
+        Repository(pool, timeout=5),
         jti=stolen_claims["jti"],
         sub=None,
         until=datetime.now(UTC) + timedelta(hours=10),

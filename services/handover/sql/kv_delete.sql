@@ -1,0 +1,1 @@
+DELETE FROM kv_store WHERE (:key::text IS NULL OR key = :key)
