@@ -74,3 +74,13 @@ bench: bootstrap ## Run the benchmark
 
 clean: ## Remove local data under .dev/
 	rm -rf -- .dev
+
+# Deployment (infra/): the image and the offline checks of the manifests.
+IMAGE ?= handover:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+.PHONY: infra image
+
+infra: deps ## Check infra/ offline: Kubernetes schemas, references, hadolint (also in `make test`)
+	$(VENV)/pytest tests/infra -q
+
+image: ## Build the container image IMAGE (needs docker or podman with BuildKit)
+	docker build -f infra/Dockerfile -t $(IMAGE) .
