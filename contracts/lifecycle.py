@@ -106,6 +106,31 @@ RULES: dict[Action, Rule] = {
 }
 
 
+PRECONDITIONS: dict[Action, dict[Refusal, str]] = {
+    Action.SCHEDULE: {
+        Refusal.SECURITY_ASSESSMENT_INCOMPLETE: (
+            "the security assessment is complete (the requesting unit records it)"
+        ),
+        Refusal.HANDOVER_STARTED: "a reschedule comes before the first release or reception",
+    },
+    Action.RELEASE: {Refusal.RELEASE_PENDING: "no earlier release awaits its reception"},
+    Action.CANCEL: {
+        Refusal.RELEASE_PENDING: "no release awaits its reception",
+        Refusal.HANDOVER_STARTED: "nobody has received the person yet (after that: not-executed)",
+    },
+    Action.COMPLETE: {
+        Refusal.RELEASE_PENDING: "no release awaits its reception",
+        Refusal.DESTINATION_MUST_RECEIVE: (
+            "the destination is no unit (a unit's reception completes the request)"
+        ),
+    },
+    Action.NOT_EXECUTED: {Refusal.RELEASE_PENDING: "no release awaits its reception"},
+}
+"""Each action's preconditions beyond state, party and role: the refusal when one fails and
+what must hold. Written for the contract's documentation; `_precondition` is the check, and
+tests/test_contract_docs.py proves the two list the same refusals."""
+
+
 @dataclass(frozen=True)
 class Situation:
     """The parts of a request's state the policy looks at."""
@@ -205,6 +230,19 @@ def _precondition(action: Action, s: Situation) -> Denied | None:
 def allowed(situation: Situation, actor: Actor, actor_unit_kind: UnitKind | None) -> list[Action]:
     """The actions the caller may take now, in lifecycle order."""
     return [a for a in Action if check(a, situation, actor, actor_unit_kind) is None]
+
+
+def blocked(
+    situation: Situation, actor: Actor, actor_unit_kind: UnitKind | None
+) -> list[tuple[Action, Denied]]:
+    """What blocks each action the caller could take in some other moment, in lifecycle order.
+
+    Those are the actions whose party and role fit the caller but that the state, the moment
+    (not the holder or receiver *now*) or a precondition refuse: a 409 each. Actions the
+    caller may never take (a 403) are not listed.
+    """
+    found = [(a, check(a, situation, actor, actor_unit_kind)) for a in Action]
+    return [(a, d) for a, d in found if d is not None and d.status == 409]
 
 
 def _names(found: frozenset[Party]) -> str:

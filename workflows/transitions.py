@@ -46,6 +46,7 @@ from contracts.lifecycle import (
     Party,
     Situation,
     allowed,
+    blocked,
     check,
     parties,
 )
@@ -130,6 +131,10 @@ def check_action(
         if denied.status == 409:
             details["allowed_actions"] = [
                 str(a) for a in allowed(here, meta.actor, meta.actor_unit_kind)
+            ]
+            details["blocked_actions"] = [
+                {"action": str(a), "reason": str(d.code), "detail": d.detail}
+                for a, d in blocked(here, meta.actor, meta.actor_unit_kind)
             ]
         raise error(denied.code, denied.detail, **details)
     _check_body(record, command.body, now=now, previous=previous)

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.api import HandoverRecord
+from contracts.lifecycle import Action
 from contracts.refusals import Refusal
 from contracts.workflow import (
     UPDATE_CREATE,
@@ -28,7 +29,9 @@ from contracts.workflow import (
     HandoverStart,
     workflow_id,
 )
+from services.handover.api.links import see
 from services.handover.errors import (
+    BlockedAction,
     ChangeNotStored,
     FieldError,
     Forbidden,
@@ -54,6 +57,21 @@ NOT_CONFIRMED = (
     "The change was not confirmed in time. Retry with the same Idempotency-Key: "
     "it is applied once and the retry returns its result."
 )
+
+
+def blocked_actions(found: object) -> list[BlockedAction]:
+    """The workflow's `blocked_actions` detail, each with where the contract explains it."""
+    result: list[BlockedAction] = []
+    for item in found if isinstance(found, list) else []:
+        try:
+            action, reason = Action(item["action"]), Refusal(item["reason"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        detail = str(item.get("detail", ""))
+        result.append(
+            BlockedAction(action=action, reason=reason, detail=detail, see=see(action, reason))
+        )
+    return result
 
 
 class WorkflowGone(Exception):
@@ -189,11 +207,11 @@ class TemporalGateway:
             case Refusal.INTERNAL_ERROR:
                 return InternalError(cause.message, extra={"reason": refusal})
         assert refusal.status == 409, refusal
-        return IllegalTransition(
-            cause.message,
-            extra={
-                "current_state": details.get("current_state"),
-                "allowed_actions": details.get("allowed_actions", []),
-                "reason": refusal,
-            },
-        )
+        extra: dict[str, Any] = {
+            "current_state": details.get("current_state"),
+            "allowed_actions": details.get("allowed_actions", []),
+            "reason": refusal,
+        }
+        if "blocked_actions" in details:
+            extra["blocked_actions"] = blocked_actions(details["blocked_actions"])
+        return IllegalTransition(cause.message, extra=extra)

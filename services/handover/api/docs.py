@@ -1,13 +1,17 @@
-"""OpenAPI helpers: the problem responses each operation documents."""
+"""OpenAPI helpers: the problem responses each operation documents, and the post-processing
+of the generated document (a Litestar quirk undone, descriptions and links added)."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPI, Schema
+from litestar.openapi.spec import Link, OpenAPI, Operation, Schema
 
+from contracts.lifecycle import Action
+from services.handover.api.describe import OPERATIONS, operation_id, refusals
 from services.handover.errors import Problem
 
 BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
@@ -45,6 +49,109 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 
 def repair_schema(openapi: OpenAPI) -> None:
+    """Post-process the generated document: see `_repair_lists`, `describe`, `link`."""
+    _repair_lists(openapi)
+    describe(openapi)
+    link(openapi)
+
+
+def operations(openapi: OpenAPI) -> Iterator[Operation]:
+    for item in (openapi.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method)
+            if isinstance(operation, Operation):
+                yield operation
+
+
+def describe(openapi: OpenAPI) -> None:
+    """Each operation's summary and description (who, preconditions, effect, deadlines) from
+    `describe.OPERATIONS`, generated from the policy tables. A description a handler gives
+    itself is kept; an operation without either fails tests/test_contract_docs.py."""
+    for operation in operations(openapi):
+        summary, description = OPERATIONS.get(operation.operation_id or "", (None, None))
+        if summary is not None:
+            operation.summary = summary
+        if operation.description is None:
+            operation.description = description
+    schemas = openapi.components.schemas if openapi.components else None
+    refusal = (schemas or {}).get("Refusal")
+    if isinstance(refusal, Schema):
+        refusal.description = refusals()
+
+
+_BY_ID = "$response.body#/id"
+_BY_PATH = "$request.path.handover_id"
+# What a client can do with a request once it has its id: read it, take any action, keep its
+# assessment and incidents, move a deadline.
+_ON_A_REQUEST = [
+    "getHandover",
+    *(operation_id(a) for a in Action),
+    "amendSecurityAssessment",
+    "getSecurityAssessment",
+    "recordIncident",
+    "listIncidents",
+    "listHandoverEvents",
+    "extendDeadline",
+]
+
+
+def _to_request(handover_id: str) -> dict[str, Link]:
+    links = {}
+    for target in _ON_A_REQUEST:
+        parameters = {"handover_id": handover_id}
+        if target == "extendDeadline":
+            if handover_id != _BY_ID:
+                continue
+            parameters["deadline"] = "$response.body#/deadlines/0/id"
+        links[target] = Link(operation_id=target, parameters=parameters)
+    return links
+
+
+# operationId -> (response status, links): create -> read -> actions -> read, so a client
+# (or a stateful fuzzer) can walk a request's lifecycle from the contract alone.
+LINKS: dict[str, tuple[str, dict[str, Link]]] = {
+    "createHandover": ("201", _to_request(_BY_ID)),
+    "getHandover": ("200", _to_request(_BY_ID)),
+    **{operation_id(a): ("200", _to_request(_BY_ID)) for a in Action},
+    "extendDeadline": ("200", _to_request(_BY_ID)),
+    "amendSecurityAssessment": ("201", _to_request(_BY_PATH)),
+    "recordIncident": (
+        "201",
+        {
+            target: Link(
+                operation_id=target,
+                parameters={"handover_id": _BY_PATH, "number": "$response.body#/number"},
+            )
+            for target in ("getIncident", "reportIncident")
+        }
+        | _to_request(_BY_PATH),
+    ),
+    "listEscalations": (
+        "200",
+        {
+            "acknowledgeEscalation": Link(
+                operation_id="acknowledgeEscalation",
+                parameters={"escalation_id": "$response.body#/items/0/id"},
+            )
+        },
+    ),
+}
+
+
+def link(openapi: OpenAPI) -> None:
+    """Add `LINKS` to the success responses (Litestar's handler decorators cannot say them)."""
+    known = {operation.operation_id for operation in operations(openapi)}
+    for operation in operations(openapi):
+        status, links = LINKS.get(operation.operation_id or "", ("", {}))
+        response = (operation.responses or {}).get(status)
+        if response is None or isinstance(response, dict) or not hasattr(response, "links"):
+            continue
+        response.links = {
+            name: target for name, target in links.items() if target.operation_id in known
+        } or None
+
+
+def _repair_lists(openapi: OpenAPI) -> None:
     """Undo a Litestar 2 quirk: a length-constrained list field's items come out as
     `oneOf [item, {}]` (the Annotated metadata read as a second type), which every value
     matches twice, so the contract would refuse every response that has such a list."""

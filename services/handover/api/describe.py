@@ -1,0 +1,512 @@
+"""What the contract says about each operation: who, preconditions, effect, deadlines.
+
+The per-action parts are generated from the policy tables (`contracts/lifecycle.py` for
+states, parties, roles and preconditions, `contracts/access.py` for who holds a role,
+`contracts/deadline_policy.py` for the clocks), so the documentation moves with the rules.
+What no table holds (the effect of an action, which lifecycle event starts or meets which
+clock in the deadline engine) is a short table here, checked by tests/test_contract_docs.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from contracts.access import ANY_KIND, ANY_ORG, HOLDERS
+from contracts.assessment import SERIOUS
+from contracts.common import FINAL_STATES, Org, Role, State
+from contracts.deadline_policy import POLICY, DeadlineName, Due, Entry, Rule, Start
+from contracts.lifecycle import (
+    ASSESSING,
+    MOMENTARY,
+    PRECONDITIONS,
+    REPORTING,
+    RULES,
+    Action,
+    Party,
+)
+from contracts.refusals import Refusal
+
+ORG_NAMES = {Org.POLISEN: "Polisen", Org.KRIMINALVARDEN: "Kriminalvården"}
+
+PARTIES = {
+    Party.REQUESTER: "the requesting unit",
+    Party.EXECUTOR: (
+        "the executor (the executing unit or the scheduled transport unit; when "
+        "Kriminalvården executes, any Kriminalvården transport unit)"
+    ),
+    Party.HOLDER: "the holder (the unit responsible for the person now)",
+    Party.RECEIVER: (
+        "the receiver (the unit a pending release names; before anyone in the agencies "
+        "holds the person, the executor picking them up)"
+    ),
+}
+
+SUMMARIES = {
+    Action.ACCEPT: "Accept the request",
+    Action.DEFER: "Defer the request (not now; the legal clock runs on)",
+    Action.REJECT: "Reject an invalid request",
+    Action.SCHEDULE: "Schedule or reschedule the pick-up",
+    Action.RELEASE: "Release the person to another unit",
+    Action.RECEIVE: "Confirm reception of the person",
+    Action.CANCEL: "Cancel the request before the first handover",
+    Action.COMPLETE: "Complete: delivered outside both agencies",
+    Action.NOT_EXECUTED: "Record that the handover was not executed",
+}
+
+EFFECTS = {
+    Action.ACCEPT: "The request moves to `accepted`; the deferral, if any, is cleared.",
+    Action.DEFER: (
+        "The request moves to `deferred` with a reason and the expected time; coordinators "
+        "get a `deferral` escalation. No legal clock stops."
+    ),
+    Action.REJECT: "The request moves to `rejected` and is closed.",
+    Action.SCHEDULE: (
+        "The request moves to `scheduled` with the pick-up time and transport unit. In "
+        "`scheduled` it is a reschedule (a new revision; `reason` required)."
+    ),
+    Action.RELEASE: (
+        "Records a release to `to_unit`. The state stays; the releasing unit stays "
+        "responsible until the receiver confirms."
+    ),
+    Action.RECEIVE: (
+        "Records the reception: responsibility and the custody chain move to the receiving "
+        "unit. The request moves to `in_transit`, or to `completed` when the receiver is the "
+        "destination."
+    ),
+    Action.CANCEL: "The request moves to `cancelled` and is closed.",
+    Action.COMPLETE: (
+        "The request moves to `completed` and is closed; the custody chain ends at `occurred_at`."
+    ),
+    Action.NOT_EXECUTED: (
+        "The request moves to `not_executed` and is closed; the person stays with the holder."
+    ),
+}
+
+# Which lifecycle events start a clock (the policy's `starts_from`) and which operations meet
+# one: the deadline engine's `follow` (workflows/deadline_engine.py) in table form.
+STARTS: dict[str, frozenset[Start]] = {
+    "createHandover": frozenset(
+        {
+            Start.REMAND_DECISION,
+            Start.APPREHENSION,
+            Start.ARREST_DECISION,
+            Start.REQUEST_CREATED,
+            Start.PLACEMENT,
+        }
+    ),
+    "releaseHandover": frozenset({Start.RELEASE}),
+    "receiveHandover": frozenset({Start.INTAKE}),
+    "recordIncident": frozenset({Start.SERIOUS_INCIDENT}),
+}
+START_WHEN = {"receiveHandover": " (on reception at a remand prison that is the destination)"}
+MEETS: dict[str, frozenset[DeadlineName]] = {
+    "acceptHandover": frozenset({DeadlineName.RESPONSE}),
+    "deferHandover": frozenset({DeadlineName.RESPONSE}),
+    "rejectHandover": frozenset({DeadlineName.RESPONSE}),
+    "receiveHandover": frozenset(
+        {
+            DeadlineName.CUSTODY_GAP,
+            DeadlineName.LVM_TRANSPORT_START,
+            DeadlineName.REMAND_TO_REMAND_PRISON,
+            DeadlineName.UTL_PLACEMENT,
+        }
+    ),
+    "reportIncident": frozenset({DeadlineName.INCIDENT_REPORT}),
+}
+# Clocks a closed request keeps (the engine's OUTLIVE_CLOSURE); closing cancels the others.
+OUTLIVE_CLOSURE = frozenset(
+    {
+        DeadlineName.INCIDENT_REPORT,
+        DeadlineName.PRISON_PLACE_TARGET,
+        DeadlineName.PRISON_PLACE_ABSOLUTE,
+        DeadlineName.ERASURE,
+    }
+)
+
+
+def operation_id(action: Action) -> str:
+    words = str(action).split("-")
+    return words[0] + "".join(w.title() for w in words[1:]) + "Handover"
+
+
+def closes(action: Action) -> bool:
+    """Whether the action can close the request (reception at the destination does)."""
+    return action == Action.RECEIVE or any(
+        s in FINAL_STATES for s in _TARGETS.get(action, frozenset())
+    )
+
+
+_TARGETS = {
+    Action.REJECT: frozenset({State.REJECTED}),
+    Action.CANCEL: frozenset({State.CANCELLED}),
+    Action.COMPLETE: frozenset({State.COMPLETED}),
+    Action.NOT_EXECUTED: frozenset({State.NOT_EXECUTED}),
+}
+
+
+def _codes(values: Iterable[str], conjunction: str = "or") -> str:
+    items = [f"`{v}`" for v in values]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+
+
+def holders(role: Role) -> str:
+    """Who may hold a role (contracts/access.py): `transport_planner` (Kriminalvården, ...)."""
+    held = HOLDERS[role]
+    orgs = "either agency" if held.orgs == ANY_ORG else " or ".join(ORG_NAMES[o] for o in held.orgs)
+    kinds = "any unit" if held.kinds == ANY_KIND else " or ".join(sorted(held.kinds)) + " unit"
+    return f"`{role}` ({orgs}, {kinds})"
+
+
+def roles(allowed: Iterable[Role]) -> str:
+    """The roles, in the contract's order, each with the units that may hold it."""
+    wanted = set(allowed)
+    return "; ".join(holders(r) for r in Role if r in wanted)
+
+
+def due(entry: Entry) -> str:
+    """The rule of a clock in words, e.g. `24:00 the following day`."""
+    return _rule(entry.due)
+
+
+def _rule(rule: Due) -> str:
+    n = rule.amount
+    match rule.rule:
+        case Rule.END_OF_DAY:
+            return "24:00 the same day" if n == 0 else f"24:00 {int(n)} day(s) later"
+        case Rule.NOON_ON_DAY_AFTER:
+            return f"12:00 on day {int(n)} after"
+        case Rule.ELAPSED_HOURS:
+            return f"{n:g} h later"
+        case Rule.ELAPSED_SECONDS:
+            return f"{n:g} s later"
+        case Rule.CALENDAR_DAYS:
+            return f"{int(n)} days later"
+
+
+def _clock(entry: Entry) -> str:
+    where: list[str] = []
+    if len(entry.kinds) == 1:
+        where.append(next(iter(entry.kinds)))
+    if entry.decision_kinds:
+        where.append(_codes(sorted(entry.decision_kinds)).replace("`", ""))
+    if entry.legal_bases:
+        where.append(_codes(sorted(entry.legal_bases)).replace("`", ""))
+    condition = f", for {' / '.join(where)}" if where else ""
+    setting = f"; `{entry.configurable}`" if entry.configurable else ""
+    return f"`{entry.name}` (from {entry.starts_from}, due {due(entry)}{condition}{setting})"
+
+
+def deadlines(operation: str, *, closing: bool = False) -> str:
+    """Which clocks an operation starts, meets and (by closing the request) cancels."""
+    parts: list[str] = []
+    started = [e for e in POLICY if e.starts_from in STARTS.get(operation, frozenset())]
+    if started:
+        when = START_WHEN.get(operation, "")
+        parts.append(f"starts{when} " + ", ".join(_clock(e) for e in started))
+    met = [e for e in POLICY if e.name in MEETS.get(operation, frozenset())]
+    if met:
+        parts.append("meets " + ", ".join(f"`{e.name}` (met by {e.met_by})" for e in met))
+    if closing:
+        kept = _codes(sorted(OUTLIVE_CLOSURE - {DeadlineName.ERASURE}), "and")
+        parts.append(
+            "when it closes the request, it cancels every open clock except "
+            f"{kept}, and starts `{DeadlineName.ERASURE}` (from closure, due "
+            f"{due(_entry(DeadlineName.ERASURE))}; `HANDOVER_RETENTION_DAYS`)"
+        )
+    return "; ".join(parts) + "." if parts else "none."
+
+
+def _entry(name: DeadlineName) -> Entry:
+    return next(e for e in POLICY if e.name == name)
+
+
+def section(**parts: str) -> str:
+    """Markdown paragraphs: **Who.** ... **Preconditions.** ... in the order given."""
+    titles = {
+        "who": "Who",
+        "preconditions": "Preconditions",
+        "effect": "Effect",
+        "deadlines": "Deadlines",
+        "refusals": "Refusals",
+    }
+    return "\n\n".join(f"**{titles[k]}.** {v[:1].upper()}{v[1:]}" for k, v in parts.items())
+
+
+def action(act: Action) -> str:
+    """The description of `POST /v1/handovers/{id}/<action>`, from the lifecycle policy."""
+    rule = RULES[act]
+    parties = " or ".join(PARTIES[p] for p in Party if p in rule.parties)
+    states = _codes(s for s in State if s in rule.states)
+    preconditions = [f"the request is in {states}"]
+    preconditions += [
+        f"{text} (else `{code}`)" for code, text in PRECONDITIONS.get(act, {}).items()
+    ]
+    refusals = [
+        f"403 `{Refusal.FORBIDDEN}`: not a party of that kind, or no role among those above",
+        f"409 `{Refusal.ILLEGAL_TRANSITION}`: the state does not allow it"
+        + (
+            f", or the caller's unit is not the {' or '.join(sorted(rule.parties))} at this moment"
+            if rule.parties <= MOMENTARY
+            else ""
+        ),
+    ]
+    refusals += [f"409 `{code}`" for code in PRECONDITIONS.get(act, {})]
+    refusals.append(
+        "a 409 names `current_state`, the caller's `allowed_actions` and, for each action the "
+        "caller could take at another moment, what blocks it (`blocked_actions`)"
+    )
+    return section(
+        who=f"{parties[0].upper()}{parties[1:]}, with the role {roles(rule.roles)}.",
+        preconditions="; ".join(preconditions) + ".",
+        effect=EFFECTS[act] + " Appends an event to the request's log.",
+        deadlines=deadlines(operation_id(act), closing=closes(act)),
+        refusals="; ".join(refusals) + ".",
+    )
+
+
+READERS = (
+    "A unit that is a party to the request (requesting, executing, holding, receiving, on the "
+    "route; Kriminalvården's transport units for every request Kriminalvården executes), and "
+    f"{holders(Role.COORDINATOR)} of the agency's region (a national coordination unit: the "
+    "whole agency). Others get 404; auditors read the access log, not the cases."
+)
+AUDITED = "Changes nothing; the read is written to the access log (`X-Purpose` says why)."
+CHANGE = "Appends an event to the request's log and returns the new version with its `ETag`."
+
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "createHandover": (
+        "Create a handover request",
+        section(
+            who=(
+                "For a `transfer`: the caller's own police custody unit (`from_unit`), with "
+                f"the role {roles([Role.CUSTODY_OFFICER, Role.CUSTODY_SUPERVISOR])}. For "
+                "`enforcement_assistance`: either agency, for the caller's own unit "
+                "(`requesting_unit`), with one of those roles or "
+                f"{roles([Role.TRANSPORT_PLANNER, Role.RECEPTION_OFFICER])}. The role "
+                f"{roles([Role.SYSTEM])} may name a unit other than its own (a transfer still "
+                "needs a Polisen token)."
+            ),
+            preconditions=(
+                "The units exist and are of the right kind (a transfer goes from a "
+                "police_custody unit to a remand_prison or prison); a transfer rests on a "
+                "remand decision or a sentence."
+            ),
+            effect=(
+                "A new request in `requested`, with its first event; the `Location` header "
+                "names it. With an `Idempotency-Key` a retry returns the same request."
+            ),
+            deadlines=deadlines("createHandover"),
+        ),
+    ),
+    "getHandover": (
+        "Read one request",
+        section(
+            who=READERS,
+            effect=(
+                "The request with the person's data, its deadlines and the caller's "
+                f"`allowed_actions`. {AUDITED}"
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "listHandovers": (
+        "List the requests you may see",
+        section(
+            who=f"As for a single read: {READERS[0].lower()}{READERS[1:]}",
+            effect=(
+                "A page of summaries (identity numbers masked to the date of birth, no names), "
+                f"keyset pagination by `next_cursor`. {AUDITED}"
+            ),
+            deadlines="none; `due_before`, `breached` and `sort=next_due` filter by them.",
+        ),
+    ),
+    "amendSecurityAssessment": (
+        "Record the security assessment (a new version)",
+        section(
+            who=(f"{PARTIES[Party.REQUESTER].capitalize()}, with the role {roles(ASSESSING)}."),
+            preconditions=(
+                "The request is not closed (else 409 `illegal_transition`); every version after "
+                "the first needs an `amendment_reason`. Scheduling needs the current version "
+                "with `complete: true` (else the schedule is refused with 409 "
+                f"`{Refusal.SECURITY_ASSESSMENT_INCOMPLETE}`)."
+            ),
+            effect=(
+                "A new version of the assessment; an amendment after scheduling is flagged for "
+                f"the executor (`after_scheduling`, the event's `notify`). {CHANGE}"
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "getSecurityAssessment": (
+        "Read the security assessment and its earlier versions",
+        section(who=READERS, effect=AUDITED, deadlines="none."),
+    ),
+    "recordIncident": (
+        "Record an incident",
+        section(
+            who=f"Any party to the request, with the role {roles(REPORTING)}.",
+            preconditions=(
+                "None on the state: also after the request closed. `occurred_at` not in the "
+                "future nor more than a day before the request was made."
+            ),
+            effect=(
+                "A numbered incident; a "
+                f"{' or '.join(sorted(SERIOUS))} one raises an `incident` escalation for "
+                f"coordinators. {CHANGE}"
+            ),
+            deadlines=(
+                f"for a {' or '.join(sorted(SERIOUS))} incident " + deadlines("recordIncident")
+            ),
+        ),
+    ),
+    "listIncidents": (
+        "List the incidents of a request",
+        section(who=READERS, effect=AUDITED, deadlines="none."),
+    ),
+    "getIncident": ("Read one incident", section(who=READERS, effect=AUDITED, deadlines="none.")),
+    "reportIncident": (
+        "Record that a serious incident was reported to Arbetsmiljöverket",
+        section(
+            who=f"Any party to the request, with the role {roles(REPORTING)}.",
+            preconditions=(
+                f"The incident is {' or '.join(sorted(SERIOUS))} (else 400) and not reported yet "
+                f"(else 409 `{Refusal.ALREADY_REPORTED}`); `reported_at` not before it."
+            ),
+            effect=f"The incident carries the report's time and reference. {CHANGE}",
+            deadlines=deadlines("reportIncident"),
+        ),
+    ),
+    "listHandoverEvents": (
+        "Read the request's event log",
+        section(
+            who=READERS,
+            effect=(
+                "Every event in order: actor, `occurred_at`, `recorded_at`, data and the hash "
+                f"chain. {AUDITED}"
+            ),
+            deadlines="none; `deadline_warned`, `deadline_breached` and extensions are events.",
+        ),
+    ),
+    "exportHandover": (
+        "Export the whole case as one verifiable document",
+        section(
+            who=READERS,
+            effect=(
+                "The request (custody chain, deadlines, incidents, assessment versions), its "
+                "event log and the chain's head hash, checked before it is sent; `handover` is "
+                "null once the person's data is erased, the events then carry only what the "
+                f"chain needs. Verify it with `handover verify FILE`. Audited as `export`. "
+                f"{AUDITED}"
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "extendDeadline": (
+        "Move a deadline by a recorded decision",
+        section(
+            who=(
+                f"A party or a coordinator of the agency's region with the role "
+                f"{roles([Role.COORDINATOR, Role.CUSTODY_SUPERVISOR, Role.SYSTEM])}; for an "
+                "operational clock ("
+                + _codes(e.name for e in POLICY if not e.legal)
+                + f") also {roles([Role.TRANSPORT_PLANNER])}."
+            ),
+            preconditions=(
+                "The deadline (its `id`, e.g. `response` or `custody_gap-1`) is running, warned, "
+                f"extended or breached (else 409 `{Refusal.DEADLINE_CLOSED}`); `new_due_at` is "
+                "later than the current due time and not past."
+            ),
+            effect=f"The deadline's new due time, with the decision it rests on. {CHANGE}",
+            deadlines="moves the one named; a breach stays on record.",
+        ),
+    ),
+    "listEscalations": (
+        "List escalations",
+        section(
+            who=(
+                f"{roles([Role.COORDINATOR, Role.AUDITOR])}: a national coordination unit sees "
+                "its agency, a regional one its region. Others get 403."
+            ),
+            effect="Escalations newest first; they stay until acknowledged. Changes nothing.",
+            deadlines=(
+                "warnings and breaches of deadlines, deferrals and serious incidents raise "
+                "escalations."
+            ),
+        ),
+    ),
+    "acknowledgeEscalation": (
+        "Acknowledge an escalation",
+        section(
+            who=f"The role {roles([Role.COORDINATOR])}, of the agency's region.",
+            preconditions=f"Not acknowledged yet (else 409 `{Refusal.ALREADY_ACKNOWLEDGED}`).",
+            effect=(
+                "The escalation carries who acknowledged it, when, and the note; it leaves the "
+                f"list of open escalations. {CHANGE}"
+            ),
+            deadlines="none: the clock behind the escalation is not touched.",
+        ),
+    ),
+    "eventFeed": (
+        "Poll the event feed",
+        section(
+            who=("Every role but `auditor`, for the requests it may read (as for a single read)."),
+            effect=(
+                "Events after the cursor `after`, oldest first; `next_after` never skips an "
+                f"event that commits late. {AUDITED}"
+            ),
+            deadlines="none; deadline warnings, breaches and extensions are events.",
+        ),
+    ),
+    "listAccess": (
+        "Read the access log",
+        section(
+            who=f"The role {roles([Role.AUDITOR])}. Others get 403.",
+            effect=(
+                "Every read of personal data, newest first, flagged when outside the reader's "
+                "own cases or at an unusual hour. Changes nothing."
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "listUnits": (
+        "List the units",
+        section(
+            who="Any valid token.",
+            effect="The reference data: the units that can be parties. Changes nothing.",
+            deadlines="none.",
+        ),
+    ),
+    "live": (
+        "Liveness probe",
+        section(who="Anyone; no token.", effect="200 while the process is up.", deadlines="none."),
+    ),
+    "ready": (
+        "Readiness probe",
+        section(
+            who="Anyone; no token.",
+            effect="200 when PostgreSQL and Temporal both answer; 503 otherwise.",
+            deadlines="none.",
+        ),
+    ),
+}
+OPERATIONS |= {operation_id(a): (SUMMARIES[a], action(a)) for a in Action}
+
+
+def refusals() -> str:
+    """The `Refusal` enumeration explained: each code with its HTTP status, and for the
+    lifecycle's preconditions, what must hold."""
+    holds: dict[Refusal, list[str]] = {}
+    for act, found in PRECONDITIONS.items():
+        for code, text in found.items():
+            holds.setdefault(code, []).append(f"refuses `{act}` unless {text}")
+    lines = [
+        "Why a change was refused: the `reason` of a problem, and of each `blocked_actions` "
+        "entry of a 409. Clients switch on it; new codes may be added within v1.",
+        "",
+    ]
+    for code in Refusal:
+        why = f": {'; '.join(holds[code])}" if code in holds else ""
+        lines.append(f"- `{code}` ({code.status}){why}")
+    return "\n".join(lines)
