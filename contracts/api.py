@@ -371,18 +371,63 @@ class HandoverPage(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None
 
 
+LogInstant = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$",
+        description="UTC with microseconds, exactly as the hash chain covers it.",
+        examples=["2026-12-01T08:15:00.000000Z"],
+    ),
+]
+
+
 class EventView(msgspec.Struct, frozen=True, kw_only=True):
-    """One entry of a request's event log, with its place in the hash chain."""
+    """One entry of a request's event log, with its place in the hash chain.
+
+    The README ("Verifying an event log") shows how to check the chain with `hashlib` and
+    `json` alone. After the retention time `data` and `salt` are null (erased); the chain
+    still verifies over `data_digest`.
+    """
 
     seq: int
     type: str
     actor: ActorRef
-    occurred_at: datetime
-    recorded_at: datetime
-    data: dict[str, Any]
+    occurred_at: LogInstant
+    recorded_at: LogInstant
+    data: dict[str, Any] | None
     request_id: str
     prev_hash: str
     hash: str
+    handover_id: str
+    hash_alg: Annotated[
+        str,
+        Meta(
+            description="How `hash` was computed: canonical-json-v2, or msgspec-sorted-v1 for "
+            "events written before December 2026.",
+            examples=["canonical-json-v2"],
+        ),
+    ]
+    salt: str | None = None
+    data_digest: str | None = None
+
+
+class CaseExport(msgspec.Struct, frozen=True, kw_only=True):
+    """A whole case as one document, for JO and for archives: the request (custody chain,
+    deadlines, incidents and assessment versions included), its event log, and the chain's
+    head hash. Check it with `handover verify FILE` or the README's verifier."""
+
+    handover_id: str
+    exported_at: datetime
+    exported_by: ActorRef
+    handover: Annotated[
+        HandoverRecord | None,
+        Meta(description="Null once the person's data was erased after the retention time."),
+    ]
+    events: list[EventView]
+    head_hash: Annotated[str, Meta(description="The last event's hash: the whole chain's seal.")]
+    chain_verified: Annotated[
+        bool, Meta(description="The service checked the chain before exporting it.")
+    ]
 
 
 class EscalationView(msgspec.Struct, frozen=True, kw_only=True):
@@ -455,7 +500,9 @@ class FeedEvent(msgspec.Struct, frozen=True, kw_only=True):
     actor: ActorRef
     occurred_at: datetime
     recorded_at: datetime
-    data: dict[str, Any]
+    data: Annotated[
+        dict[str, Any] | None, Meta(description="Null once the person's data is erased.")
+    ]
 
 
 class FeedPage(msgspec.Struct, frozen=True, kw_only=True):

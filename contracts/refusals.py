@@ -29,6 +29,10 @@ class Refusal(enum.StrEnum):
     """The read model refused the change's data; nothing was applied, operators are alerted."""
     INTERNAL_ERROR = "internal_error"
     """A fault in the service's own rules; nothing was applied, operators are alerted."""
+    ARCHIVED = "archived"
+    """The request closed and its follow-up window ended: it takes no more changes."""
+    PERSONAL_DATA_ERASED = "personal_data_erased"
+    """The request's personal data was erased after the retention time."""
 
     @property
     def status(self) -> int:
@@ -43,5 +47,6 @@ _STATUS: dict[Refusal, int] = {
     Refusal.IDEMPOTENCY_KEY_REUSED: 422,
     Refusal.CHANGE_NOT_STORED: 422,
     Refusal.INTERNAL_ERROR: 500,
+    Refusal.PERSONAL_DATA_ERASED: 410,
 }
 """Every other refusal is a 409: the action is not possible in the request's current state."""

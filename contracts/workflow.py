@@ -24,6 +24,7 @@ UPDATE_EXTEND = "extend_deadline"
 UPDATE_ACKNOWLEDGE = "acknowledge_escalation"
 QUERY_RECORD = "record"
 ACTIVITY_PROJECT = "project_handover"
+ACTIVITY_ERASE = "erase_handover"
 DEFAULT_TASK_QUEUE = "handover"
 
 
@@ -88,10 +89,28 @@ class Command(msgspec.Struct, Generic[B], frozen=True, kw_only=True):
     target: str | None = None  # the deadline, escalation or incident the command is about
 
 
+class Archive(msgspec.Struct, frozen=True, kw_only=True):
+    """What a closed request's retention run carries: no personal data at all.
+
+    After the follow-up window the request workflow continues as new with this instead of
+    its record and events, so the history that holds the person's data closes (and is
+    deleted by the namespace retention); the retention run only waits to erase.
+    """
+
+    reference: str
+    state: str
+    version: int
+    last_seq: int
+    last_hash: str
+    erase_at: datetime | None
+    erasure_deadline: str | None = None
+
+
 class HandoverStart(msgspec.Struct, frozen=True, kw_only=True):
-    """The workflow's start argument."""
+    """The workflow's start argument (`archive` only for a retention run)."""
 
     handover_id: str
+    archive: Archive | None = None
 
 
 class CreateHandover(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,14 +138,30 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     request_id: str
     prev_hash: str
     hash: str = ""
+    # How `hash` was computed (contracts/eventlog.py); events of older runs have no field.
+    hash_alg: str = "msgspec-sorted-v1"
+    # canonical-json-v2: a random salt erased with the data, and the digest the hash covers.
+    salt: str = ""
+    data_digest: str = ""
 
 
 class Projection(msgspec.Struct, frozen=True, kw_only=True):
-    """New events and the row they lead to, written to PostgreSQL in one transaction."""
+    """New events and the row they lead to, written to PostgreSQL in one transaction.
+
+    When `record.erased_at` is set the projection also erases the request's key.
+    """
 
     record: HandoverRecord
     events: list[Event]
     request_id: str
+
+
+class Erasure(msgspec.Struct, frozen=True, kw_only=True):
+    """The retention run's only write: erase the request's key and log that it was done."""
+
+    handover_id: str
+    event: Event
+    erasure_deadline: str | None = None
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):

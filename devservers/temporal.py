@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Self
 
 import structlog
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import UpdateNamespaceRequest
 from temporalio.testing import WorkflowEnvironment
 
 from devservers._common import EmbeddedServerError, port_is_free, with_tail
@@ -29,6 +32,8 @@ log = structlog.get_logger(__name__)
 # Twice the throughput of the defaults on a file-backed store (DESIGN.md, "Measured here").
 _SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
 _STARTUP_TIMEOUT = timedelta(seconds=60)
+# How long Temporal keeps a closed run's history (the namespace retention).
+NAMESPACE_RETENTION = timedelta(days=7)
 
 
 def find_temporal_cli() -> Path:
@@ -119,12 +124,30 @@ class EmbeddedTemporal:
                     f"Temporal dev server did not start on {self.address}: {exc}", self.log_file
                 )
             ) from exc
+        await self._set_retention()
         log.info(
             "embedded.temporal.started",
             address=self.address,
             ui_port=self.ui_port,
             db_file=str(self.db_file) if self.db_file else None,
             pid=self.pid,
+        )
+
+    async def _set_retention(self) -> None:
+        """Closed workflow histories are deleted after NAMESPACE_RETENTION, as in production
+        (infra/temporal/temporal-values.yaml): a request's run that held personal data is gone
+        a week after it handed over to its retention run."""
+        assert self._env is not None
+        service = self._env.client.workflow_service
+        await service.update_namespace(
+            UpdateNamespaceRequest(
+                namespace=self.namespace,
+                config=NamespaceConfig(
+                    workflow_execution_retention_ttl=Duration(
+                        seconds=int(NAMESPACE_RETENTION.total_seconds())
+                    )
+                ),
+            )
         )
 
     def _launcher(self, binary: Path) -> Path:

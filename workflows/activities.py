@@ -14,8 +14,25 @@ from temporalio.exceptions import ApplicationError
 
 from contracts.api import HandoverRecord
 from contracts.deadline_policy import DeadlineName
+from contracts.eventlog import HASH_V1
 from contracts.person import person_key
-from contracts.workflow import ACTIVITY_PROJECT, PROJECTION_REFUSED, Projection
+from contracts.personal import facts
+from contracts.sealing import (
+    event_context,
+    identity_context,
+    new_request_key,
+    record_context,
+    seal,
+)
+from contracts.workflow import (
+    ACTIVITY_ERASE,
+    ACTIVITY_PROJECT,
+    PROJECTION_REFUSED,
+    Erasure,
+    Event,
+    EventType,
+    Projection,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +45,13 @@ UPSERT_INCIDENT = (_SQL / "upsert_incident.sql").read_text()
 DELETE_DEADLINES = (_SQL / "delete_deadlines.sql").read_text()
 INSERT_DEADLINES = (_SQL / "insert_deadlines.sql").read_text()
 UPSERT_ESCALATION = (_SQL / "upsert_escalation.sql").read_text()
+REQUEST_KEY = (_SQL / "request_key.sql").read_text()
+FORGET = (_SQL / "forget.sql").read_text()
+FORGET_ROW = (_SQL / "forget_row.sql").read_text()
+FORGET_NOTES = (_SQL / "forget_notes.sql").read_text()
+MEET_ERASURE = (_SQL / "meet_erasure.sql").read_text()
+# Events the service writes about a request that hold no personal data: stored in clear.
+CLEAR_EVENTS = frozenset({EventType.PERSONAL_DATA_ERASED})
 
 
 def next_due(record: HandoverRecord) -> datetime | None:
@@ -41,6 +65,43 @@ def breached(record: HandoverRecord) -> bool:
 
 
 _json = msgspec.json.Encoder()
+
+
+def _facts_json(value: msgspec.Struct) -> str:
+    return _json.encode(facts(msgspec.to_builtins(value))).decode()
+
+
+def event_row(event: Event, key: bytes | None) -> tuple[object, ...]:
+    """An event as `handover_events` stores it: v2 data and salt sealed with the request's key
+    (or in clear for the service's own events without personal data); v1 as it was."""
+    data: str | None = None
+    salt: str | None = None
+    sealed: bytes | None = None
+    if event.hash_alg == HASH_V1:
+        data = _json.encode(event.data).decode()
+    elif event.type in CLEAR_EVENTS:
+        data, salt = _json.encode(event.data).decode(), event.salt
+    elif key is not None:
+        plain = _json.encode({"data": event.data, "salt": event.salt})
+        sealed = seal(key, plain, event_context(event.handover_id, event.seq))
+    # else: the request's key is erased; nothing personal may be stored any more
+    return (
+        event.handover_id,
+        event.seq,
+        event.type,
+        _json.encode(event.actor).decode(),
+        event.occurred_at,
+        event.recorded_at,
+        data,
+        event.request_id,
+        event.prev_hash,
+        event.hash,
+        event.hash_alg,
+        salt,
+        event.data_digest or None,
+        sealed,
+    )
+
 
 # Failures that say PostgreSQL (or the driver) refuses the data itself: SQLSTATE class 22
 # (data exception) and 23 (integrity constraint), and values that cannot be encoded. Retrying
@@ -93,9 +154,38 @@ class Projector:
             request_id=projection.request_id,
         )
 
+    @activity.defn(name=ACTIVITY_ERASE)
+    async def erase(self, erasure: Erasure) -> None:
+        """The retention run's erasure: the key goes, the erasure is logged, facts stay."""
+        event = erasure.event
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(INSERT_EVENT, *event_row(event, None))
+                await conn.execute(FORGET, event.handover_id, event.occurred_at)
+                await conn.execute(FORGET_ROW, event.handover_id, event.occurred_at, event.seq)
+                await conn.execute(FORGET_NOTES, event.handover_id)
+                if erasure.erasure_deadline is not None:
+                    await conn.execute(
+                        MEET_ERASURE,
+                        event.handover_id,
+                        erasure.erasure_deadline,
+                        event.occurred_at,
+                    )
+        except REFUSED as exc:
+            raise refused(exc) from None
+        log.info("handover.erased", handover_id=event.handover_id, version=event.seq)
+
     async def _write(self, projection: Projection) -> None:
         record = projection.record
+        erased = record.erased_at is not None
         async with self._pool.acquire() as conn, conn.transaction():
+            key: bytes | None = await conn.fetchval(REQUEST_KEY, record.id, new_request_key())
+            sealed = identity = None
+            if key is not None and not erased:
+                sealed = seal(key, _json.encode(record), record_context(record.id))
+                identity = seal(
+                    key, _json.encode(record.person.identity), identity_context(record.id)
+                )
             moved = await conn.fetchval(
                 UPSERT_HANDOVER,
                 record.id,
@@ -109,34 +199,26 @@ class Projector:
                 record.parties(),
                 record.created_at,
                 record.updated_at,
-                _json.encode(record).decode(),
+                _facts_json(record),
                 record.requester,
                 record.executor,
                 record.executing_org,
                 next_due(record),
                 breached(record),
-                person_key(record.person.identity, self._audit_key) if self._audit_key else None,
+                (
+                    person_key(record.person.identity, self._audit_key)
+                    if self._audit_key and not erased
+                    else None
+                ),
+                sealed,
+                identity,
             )
-            await conn.executemany(
-                INSERT_EVENT,
-                [
-                    (
-                        e.handover_id,
-                        e.seq,
-                        e.type,
-                        _json.encode(e.actor).decode(),
-                        e.occurred_at,
-                        e.recorded_at,
-                        _json.encode(e.data).decode(),
-                        e.request_id,
-                        e.prev_hash,
-                        e.hash,
-                    )
-                    for e in projection.events
-                ],
-            )
+            await conn.executemany(INSERT_EVENT, [event_row(e, key) for e in projection.events])
             if moved is not None:
                 await self._children(conn, record)
+            if erased:
+                await conn.execute(FORGET, record.id, record.erased_at)
+                await conn.execute(FORGET_NOTES, record.id)
 
     @staticmethod
     async def _children(conn: PoolConnectionProxy[asyncpg.Record], record: HandoverRecord) -> None:
@@ -203,7 +285,7 @@ class Projector:
                         i.occurred_at,
                         i.recorded_at,
                         i.recorded_by.unit,
-                        _json.encode(i).decode(),
+                        _facts_json(i),
                     )
                     for i in record.incidents
                 ],

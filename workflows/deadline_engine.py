@@ -299,7 +299,12 @@ def fire(record: HandoverRecord, deadline: Deadline, what: str, now: datetime) -
         record = _set(record, updated)
         kind = events.DeadlineWarned
         at = deadline.warn_at
-        level = EscalationLevel.WARNING if deadline.legal else None
+        # Erasure is the service's own act: its warning is a record, not a task for anyone.
+        level = (
+            EscalationLevel.WARNING
+            if deadline.legal and deadline.name != DeadlineName.ERASURE
+            else None
+        )
     else:
         updated = replace(
             deadline,
@@ -311,7 +316,7 @@ def fire(record: HandoverRecord, deadline: Deadline, what: str, now: datetime) -
         kind = events.DeadlineBreached
         at = deadline.due_at
         level = EscalationLevel.BREACH
-    if deadline.name == DeadlineName.ERASURE:
+    if deadline.name == DeadlineName.ERASURE and what == "breach":
         return erase(record, updated, now)
     escalation: str | None = None
     if level is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -41,11 +41,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.assessment import AssessmentBody, IncidentBody
     from contracts.common import FINAL_STATES, SERVICE, Kind, Org, State
-    from contracts.deadline_policy import EscalationLevel
-    from contracts.eventlog import GENESIS_HASH, sealed
+    from contracts.deadline_policy import Deadline, DeadlineName, EscalationLevel
+    from contracts.eventlog import GENESIS_HASH, HASH_V1, HASH_V2, sealed
     from contracts.lifecycle import Action
     from contracts.refusals import Refusal
     from contracts.workflow import (
+        ACTIVITY_ERASE,
         ACTIVITY_PROJECT,
         PROJECTION_REFUSED,
         QUERY_RECORD,
@@ -56,9 +57,11 @@ with workflow.unsafe.imports_passed_through():
         UPDATE_INCIDENT,
         UPDATE_REPORT,
         WORKFLOW_NAME,
+        Archive,
         Command,
         CommandMeta,
         CreateHandover,
+        Erasure,
         Event,
         EventType,
         HandoverStart,
@@ -70,6 +73,12 @@ with workflow.unsafe.imports_passed_through():
 
 # Runs started before deadlines existed keep the old shape of history (replay tests).
 PATCH_DEADLINES = "deadlines-v1"
+# Events are hashed with the canonical, documented encoding (contracts/eventlog.py) and carry
+# a salted digest of their data, so erasing the data leaves a chain that still verifies.
+PATCH_CANONICAL_HASH = "canonical-hash-v2"
+# A closed request continues as new into a retention run without personal data once its
+# follow-up window ends, so the history holding the person's data closes then.
+PATCH_RETENTION_RUN = "retention-run-v1"
 # A start whose create update never arrived (the API validates before it calls) ends itself.
 CREATE_GRACE = timedelta(hours=1)
 # After a request closes, incidents can still be recorded for follow-up.
@@ -108,6 +117,10 @@ def _refused(exc: ActivityError) -> bool:
     return isinstance(cause, ApplicationError) and cause.type == PROJECTION_REFUSED
 
 
+def _erasure(record: HandoverRecord) -> Deadline | None:
+    return next((d for d in record.deadlines if d.name == DeadlineName.ERASURE and d.open), None)
+
+
 @workflow.defn(name=WORKFLOW_NAME)
 class HandoverWorkflow:
     """One request from creation to a final state, and a follow-up window after it."""
@@ -121,18 +134,24 @@ class HandoverWorkflow:
         self._keys: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._wake = False
+        self._archive = start.archive
 
     @workflow.run
     async def run(self, start: HandoverStart) -> Outcome:
+        if start.archive is not None:
+            return await self._retain(start.archive)
         try:
             await workflow.wait_condition(lambda: self._record is not None, timeout=CREATE_GRACE)
         except TimeoutError:
             workflow.logger.warning("handover.abandoned", extra={"handover_id": self._id})
             return Outcome(handover_id=self._id, state="abandoned", version=0)
         if self._current().policy_version is not None:
-            # Deadlines run until the person's data is erased after the retention time;
-            # incidents can be recorded until then.
-            await self._keep_time()
+            # Deadlines run until the follow-up window after closure ends (then a retention
+            # run without personal data takes over) or the person's data is erased.
+            archive = await self._keep_time()
+            if archive is not None:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(HandoverStart(handover_id=self._id, archive=archive()))
         else:
             await workflow.wait_condition(
                 lambda: self._record is not None and self._record.state in FINAL_STATES
@@ -194,6 +213,7 @@ class HandoverWorkflow:
 
     @create.validator
     def validate_create(self, cmd: CreateHandover) -> None:
+        self._check_not_archived()
         if self._record is not None:
             self._check_same_request(cmd)
 
@@ -419,13 +439,22 @@ class HandoverWorkflow:
     def validate_report_incident(self, cmd: Command[ReportBody]) -> None:
         self._precheck(cmd, lambda r: rules.check_report(r, cmd, now=workflow.now()))
 
-    async def _keep_time(self) -> None:
-        """Fire warnings and breaches when their instant comes; sleep until the next one."""
+    async def _keep_time(self) -> Callable[[], Archive] | None:
+        """Fire warnings and breaches when their instant comes; sleep until the next one.
+
+        Returns how to archive the request once its follow-up window has ended, or None
+        when its data was erased first.
+        """
         while self._current().erased_at is None:
+            archive_at = self._archive_at()
+            if archive_at is not None and workflow.now() >= archive_at:
+                return self._archived
             try:
                 if await self._fire_due():
                     continue
                 moment = deadline_engine.next_moment(self._current())
+                if archive_at is not None:
+                    moment = archive_at if moment is None else min(moment, archive_at)
             except Exception as exc:  # noqa: BLE001 - a fault here must not stop the clocks
                 # Logged for operators; wait for the next change instead of failing the same
                 # way in a loop (a workflow task that raises is retried for ever, unseen).
@@ -445,13 +474,83 @@ class HandoverWorkflow:
                 continue  # wait_condition(timeout=0) would raise at once
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._wake, timeout=delay)
+        return None
+
+    def _archive_at(self) -> datetime | None:
+        """When a closed request hands over to its retention run: the follow-up window has
+        ended and no clock but erasure still runs (the prison-place clocks outlive closure).
+        None while that is not in sight, and in runs started before retention runs."""
+        record = self._current()
+        if record.state not in FINAL_STATES or not workflow.patched(PATCH_RETENTION_RUN):
+            return None
+        if any(d.open and d.name != DeadlineName.ERASURE for d in record.deadlines):
+            return None
+        closed = record.closure.at if record.closure is not None else record.updated_at
+        erasure = _erasure(record)
+        # A retention time shorter than the window: the retention run erases at once.
+        return min(closed + FOLLOW_UP, erasure.due_at) if erasure else closed + FOLLOW_UP
+
+    def _archived(self) -> Archive:
+        record = self._current()
+        erasure = _erasure(record)
+        seq, head = self._head()
+        return Archive(
+            reference=record.reference,
+            state=record.state,
+            version=record.version,
+            last_seq=seq,
+            last_hash=head,
+            erase_at=erasure.due_at if erasure is not None else None,
+            erasure_deadline=erasure.id if erasure is not None else None,
+        )
+
+    async def _retain(self, archive: Archive) -> Outcome:
+        """The retention run: no personal data in its history; it waits, then erases."""
+        outcome = Outcome(handover_id=self._id, state=archive.state, version=archive.version)
+        if archive.erase_at is None:
+            return outcome
+        while True:
+            delay = archive.erase_at - workflow.now()
+            if delay > timedelta(0):
+                await workflow.sleep(delay)
+            now = workflow.now()
+            data = events.logged(events.PersonalDataErased(policy="retention"))
+            event = self._sealed_event(
+                seq=archive.last_seq + 1,
+                prev=archive.last_hash,
+                event_type=EventType.PERSONAL_DATA_ERASED,
+                actor=SERVICE,
+                occurred_at=now,
+                data=data,
+                request_id=f"retention:{self._id}",
+            )
+            try:
+                await workflow.execute_activity(
+                    ACTIVITY_ERASE,
+                    Erasure(
+                        handover_id=self._id,
+                        event=event,
+                        erasure_deadline=archive.erasure_deadline,
+                    ),
+                    start_to_close_timeout=timedelta(seconds=15),
+                    retry_policy=PROJECTION_RETRY,
+                )
+            except ActivityError as exc:
+                if not _refused(exc):
+                    raise
+                # Cannot happen with the service's own data; try again tomorrow, visibly.
+                workflow.logger.error("handover.erasure_refused", extra={"handover_id": self._id})
+                archive = msgspec.structs.replace(archive, erase_at=now + timedelta(days=1))
+                continue
+            workflow.logger.info("handover.erased", extra={"handover_id": self._id})
+            return msgspec.structs.replace(outcome, version=event.seq)
 
     async def _fire_due(self) -> bool:
         """Warn and breach every deadline whose instant has come; whether any was due."""
-        if not deadline_engine.due(self._current(), workflow.now()):
+        if not self._due():
             return False
         async with self._lock:
-            for deadline, what in deadline_engine.due(self._current(), workflow.now()):
+            for deadline, what in self._due():
                 change = deadline_engine.fire(self._current(), deadline, what, workflow.now())
                 await self._commit(change, None)
                 workflow.logger.info(
@@ -459,6 +558,15 @@ class HandoverWorkflow:
                     extra={"handover_id": self._id, "deadline": deadline.id},
                 )
         return True
+
+    def _due(self) -> list[tuple[Deadline, str]]:
+        """What is due now; in runs that archive, the retention run does the erasure."""
+        found = deadline_engine.due(self._current(), workflow.now())
+        if self._archive_at() is None:
+            return found
+        return [
+            (d, what) for d, what in found if (d.name, what) != (DeadlineName.ERASURE, "breach")
+        ]
 
     # -- machinery --------------------------------------------------------------------
 
@@ -470,8 +578,16 @@ class HandoverWorkflow:
             ),
         )
 
+    def _check_not_archived(self) -> None:
+        if self._archive is not None:
+            raise error(
+                Refusal.ARCHIVED,
+                "The request closed and its follow-up window has ended; it takes no changes.",
+            )
+
     def _precheck(self, cmd: Command[Any], rule: Callable[[HandoverRecord], None]) -> None:
         """Validators judge against the workflow's own state, never the read model."""
+        self._check_not_archived()
         if self._record is None:
             raise error(Refusal.NOT_FOUND, f"No handover request {self._id}.")
         if cmd.idempotency_key is not None:
@@ -584,6 +700,48 @@ class HandoverWorkflow:
             workflow.logger.error("handover.alert_not_stored", extra={"handover_id": self._id})
         return problem
 
+    def _head(self) -> tuple[int, str]:
+        """The last event's seq and hash (a retention run starts from its archive's)."""
+        if self._events:
+            return self._events[-1].seq, self._events[-1].hash
+        if self._archive is not None:
+            return self._archive.last_seq, self._archive.last_hash
+        return 0, GENESIS_HASH
+
+    def _sealed_event(
+        self,
+        *,
+        seq: int,
+        prev: str,
+        event_type: EventType,
+        actor: Any,
+        occurred_at: datetime,
+        data: dict[str, Any],
+        request_id: str,
+    ) -> Event:
+        """The next event of the chain, hashed with the canonical encoding (v2) in new runs."""
+        event = Event(
+            handover_id=self._id,
+            seq=seq,
+            type=event_type,
+            actor=actor,
+            occurred_at=occurred_at,
+            recorded_at=workflow.now(),
+            data=data,
+            request_id=request_id,
+            prev_hash=prev,
+            hash_alg=HASH_V1,
+        )
+        if workflow.patched(PATCH_CANONICAL_HASH):
+            event = msgspec.structs.replace(
+                event,
+                occurred_at=occurred_at.astimezone(UTC),
+                recorded_at=event.recorded_at.astimezone(UTC),
+                hash_alg=HASH_V2,
+                salt=workflow.uuid4().hex,
+            )
+        return sealed(event)
+
     def _previous_time(self) -> datetime:
         times = [e.occurred_at for e in self._events if e.type in LIFECYCLE_EVENTS]
         return max(times) if times else workflow.now()
@@ -599,25 +757,23 @@ class HandoverWorkflow:
         """
         actor = meta.actor.ref() if meta is not None else SERVICE
         request_id = meta.request_id if meta is not None else f"deadline:{self._id}"
-        now = workflow.now()
         new: list[Event] = []
         for item in change.events:
-            prev = (new or self._events)[-1].hash if (new or self._events) else GENESIS_HASH
+            seq, prev = self._head()
+            if new:
+                seq, prev = new[-1].seq, new[-1].hash
             new.append(
-                sealed(
-                    Event(
-                        handover_id=self._id,
-                        seq=len(self._events) + len(new) + 1,
-                        type=item.type,
-                        actor=actor,
-                        occurred_at=item.occurred_at,
-                        recorded_at=now,
-                        data=events.logged(item.data),
-                        request_id=request_id,
-                        prev_hash=prev,
-                    )
+                self._sealed_event(
+                    seq=seq + 1,
+                    prev=prev,
+                    event_type=item.type,
+                    actor=actor,
+                    occurred_at=item.occurred_at,
+                    data=events.logged(item.data),
+                    request_id=request_id,
                 )
             )
+        now = workflow.now()
         before, count = self._record, len(self._events)
         self._events.extend(new)
         self._record = msgspec.structs.replace(change.record, version=new[-1].seq, updated_at=now)

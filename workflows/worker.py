@@ -26,7 +26,7 @@ def create_worker(
         client,
         task_queue=task_queue,
         workflows=[HandoverWorkflow],
-        activities=[projector.project],
+        activities=[projector.project, projector.erase],
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),

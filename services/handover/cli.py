@@ -89,6 +89,31 @@ async def _revoke(database_url: str, args: argparse.Namespace, until: datetime) 
         await pool.close()
 
 
+def _verify(path: Path) -> int:
+    """0 when the chain holds (and ends in the export's head hash), 1 when not, 2 unreadable."""
+    from contracts.eventlog import GENESIS_HASH, verify_served
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        events = document["events"] if isinstance(document, dict) else document
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise ValueError("expected a list of events, or an export with `events`")
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"handover verify: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    broken = verify_served(events)
+    head = events[-1].get("hash") if events else GENESIS_HASH
+    if broken is not None:
+        print(f"broken: the chain does not hold from seq {broken}")
+        return 1
+    if isinstance(document, dict) and document.get("head_hash", head) != head:
+        print("broken: the export's head_hash is not its last event's hash")
+        return 1
+    erased = sum(1 for e in events if e.get("data") is None)
+    print(f"ok: {len(events)} events, head {head}" + (f", {erased} erased" if erased else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="handover", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,9 +147,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     revoke.add_argument("--reason", required=True, help="why, for the record (e.g. lost phone)")
     revoke.add_argument("--by", required=True, help="who revokes (the administrator)")
+    verify = sub.add_parser(
+        "verify", help="check the hash chain of an exported case or an event log (JSON file)"
+    )
+    verify.add_argument("file", type=Path, help="GET .../export or GET .../events saved to a file")
     openapi = sub.add_parser("openapi", help="write contracts/openapi.json")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        raise SystemExit(_verify(args.file))
     settings = load_settings()
 
     match args.command:

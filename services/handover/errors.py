@@ -17,6 +17,7 @@ from litestar.exceptions import (
 from litestar.types import ExceptionHandlersMap
 
 from contracts.common import LINE_PATTERN, TEXT_PATTERN
+from contracts.lifecycle import Action
 from contracts.refusals import Refusal
 
 log = structlog.get_logger(__name__)
@@ -32,8 +33,20 @@ class FieldError(msgspec.Struct, frozen=True):
     message: str
 
 
+class BlockedAction(msgspec.Struct, frozen=True, kw_only=True):
+    """An action whose party and role fit the caller, and what refuses it now (a 409)."""
+
+    action: Action
+    reason: Refusal
+    detail: str
+    see: str
+    """The contract's operation to read on: a JSON pointer into `/schema/openapi.json`."""
+
+
 class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """An RFC 9457 problem document."""
+    """An RFC 9457 problem document. `reason` is the refusal's code (`Refusal`); a 409 for a
+    lifecycle action names the caller's `allowed_actions` and, for each action the caller
+    could take at another moment, what blocks it (`blocked_actions`)."""
 
     type: str
     title: str
@@ -42,7 +55,8 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     instance: str | None = None
     errors: list[FieldError] | None = None
     current_state: str | None = None
-    allowed_actions: list[str] | None = None
+    allowed_actions: list[Action] | None = None
+    blocked_actions: list[BlockedAction] | None = None
     current_version: int | None = None
     reason: Refusal | None = None
     request_id: str | None = None
@@ -84,6 +98,13 @@ class Forbidden(ProblemError):
 
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "No such resource"
+
+
+class Gone(ProblemError):
+    """The request's personal data was erased after the retention time; its facts remain in
+    lists, deadlines and the event log's chain."""
+
+    status, slug, title = 410, "personal-data-erased", "The person's data was erased"
 
 
 class Conflict(ProblemError):

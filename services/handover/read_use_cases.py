@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -14,6 +14,7 @@ from msgspec import Meta
 
 from contracts.api import (
     AccessPage,
+    CaseExport,
     EscalationPage,
     EventView,
     FeedPage,
@@ -23,11 +24,19 @@ from contracts.api import (
     Unit,
 )
 from contracts.common import Actor, AwareDatetime, Count, Role, instant_in_range
+from contracts.eventlog import GENESIS_HASH, verify_served
 from contracts.person import normalised_number, number_key
 from services.handover.audit_context import current_purpose
-from services.handover.errors import FieldError, Forbidden, InvalidInput, NotFound, Unprocessable
+from services.handover.errors import (
+    FieldError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    Unprocessable,
+)
 from services.handover.repository import Repository
-from services.handover.views import may_see, plans_for_agency, representation
+from services.handover.views import plans_for_agency, representation
 
 # Roles that take part in requests (everyone but coordinators and auditors).
 PARTY_ROLES = tuple(r for r in Role if r not in (Role.COORDINATOR, Role.AUDITOR))
@@ -120,10 +129,9 @@ class HandoverQueries:
     async def _read(
         self, actor: Actor, handover_id: str, request_id: str, what: str
     ) -> tuple[HandoverRecord, Unit]:
-        unit = await self._repo.caller_unit(actor)
+        unit = await self._visible_to(actor, handover_id)
+        # Gone (410) once the person's data is erased; only someone who may see it learns so.
         record = await self._repo.get_handover(handover_id=handover_id)
-        if not await self.visible(actor, unit, record):
-            raise NotFound(f"No handover request {handover_id}.")
         await self._repo.log_access(
             actor=actor,
             action=what,
@@ -133,9 +141,25 @@ class HandoverQueries:
         )
         return record, unit
 
-    async def _scope(self, actor: Actor) -> Scope:
-        """Which requests a caller's lists and feed show (the same rules as a single read)."""
-        own = await self._repo.caller_unit(actor)
+    async def _visible_to(self, actor: Actor, handover_id: str) -> Unit:
+        """The caller's unit, when the caller may see the request; NotFound otherwise."""
+        unit = await self._repo.caller_unit(actor)
+        scope = await self._scope(actor, unit)
+        if not await self._repo.can_see(
+            handover_id=handover_id,
+            visible_units=scope.visible_units,
+            executing_org=scope.executing_org,
+            scope_org=scope.org,
+            scope_region=scope.region,
+        ):
+            raise NotFound(f"No handover request {handover_id}.")
+        return unit
+
+    async def _scope(self, actor: Actor, own: Unit | None = None) -> Scope:
+        """Which requests a caller may see: the arguments of the one rule, handover_visible
+        (infra/migrations/20261201000400_visibility.sql), that lists, the feed, escalations
+        and the single read apply alike. `own` is the caller's unit, if already read."""
+        own = own or await self._repo.caller_unit(actor)
         if not actor.has_any(Role.COORDINATOR, *PARTY_ROLES):
             # Auditors see the access log, not the cases: no request is theirs to read.
             return Scope([], None, None, None)
@@ -175,20 +199,54 @@ class HandoverQueries:
 
     async def visible(self, actor: Actor, unit: Unit, record: HandoverRecord) -> bool:
         """Parties see their requests; coordinators their agency's region (national
-        coordination units: their whole agency); auditors none (they read the access log)."""
-        if may_see(actor, record, unit.kind) and actor.has_any(Role.COORDINATOR, *PARTY_ROLES):
-            return True
-        if not actor.has_any(Role.COORDINATOR):
-            return False
-        involved = (await self._repo.get_units(ids=record.parties())).values()
-        national = await self._repo.is_national(unit=unit.id)
-        return any(u.org == actor.org and (national or u.region == unit.region) for u in involved)
+        coordination units: their whole agency); auditors none (they read the access log).
+        Asked of PostgreSQL, by the same rule and scope as the lists (`_scope`)."""
+        scope = await self._scope(actor, unit)
+        return await self._repo.can_see(
+            handover_id=record.id,
+            visible_units=scope.visible_units,
+            executing_org=scope.executing_org,
+            scope_org=scope.org,
+            scope_region=scope.region,
+        )
+
+    async def export(self, *, actor: Actor, handover_id: str, request_id: str) -> CaseExport:
+        """The case as one verifiable document; writing it is audited as an export."""
+        await self._visible_to(actor, handover_id)
+        try:
+            record: HandoverRecord | None = await self._repo.get_handover(handover_id=handover_id)
+        except Gone:
+            record = None
+        events = await self._repo.list_events(handover_id=handover_id)
+        await self._repo.log_access(
+            actor=actor,
+            action="export",
+            handover_ids=[handover_id],
+            purpose=current_purpose(),
+            request_id=request_id,
+        )
+        return CaseExport(
+            handover_id=handover_id,
+            exported_at=datetime.now(UTC),
+            exported_by=actor.ref(),
+            handover=record,
+            events=events,
+            head_hash=events[-1].hash if events else GENESIS_HASH,
+            chain_verified=verify_served(msgspec.to_builtins(events)) is None,
+        )
 
     async def events(self, *, actor: Actor, handover_id: str, request_id: str) -> list[EventView]:
-        await self.record(
-            actor=actor, handover_id=handover_id, request_id=request_id, what="read_events"
+        """The event log; after erasure its envelopes still serve to verify the chain."""
+        await self._visible_to(actor, handover_id)
+        events = await self._repo.list_events(handover_id=handover_id)
+        await self._repo.log_access(
+            actor=actor,
+            action="read_events",
+            handover_ids=[handover_id],
+            purpose=current_purpose(),
+            request_id=request_id,
         )
-        return await self._repo.list_events(handover_id=handover_id)
+        return events
 
     async def list(
         self,

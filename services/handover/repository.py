@@ -22,8 +22,10 @@ from contracts.api import (
     Unit,
 )
 from contracts.common import Actor
+from contracts.eventlog import instant
 from contracts.person import Identity, masked_identity
-from services.handover.errors import Forbidden, NotFound
+from contracts.sealing import event_context, identity_context, record_context, unseal
+from services.handover.errors import Forbidden, Gone, NotFound
 from services.handover.postgres import outage_is_unavailable, statement
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -43,12 +45,59 @@ def _after(after: tuple[object, str] | None) -> dict[str, object]:
     return {"after_key": key, "after_id": row_id}
 
 
+ERASED = "erased"
+
+
+def _identity(values: dict[str, object]) -> str:
+    """The identity as lists show it (masked), opened with the request's key."""
+    key, sealed = values.pop("key"), values.pop("identity_sealed")
+    if isinstance(key, bytes) and isinstance(sealed, bytes):
+        opened = unseal(key, sealed, identity_context(str(values["id"])))
+        return masked_identity(msgspec.json.decode(opened, type=Identity))
+    if values["identity"] is not None:  # a row written before sealing
+        return masked_identity(msgspec.convert(values["identity"], Identity))
+    return ERASED
+
+
+def open_record(row: asyncpg.Record) -> HandoverRecord:
+    """The request's record, opened with its key; Gone once the key is erased."""
+    key, sealed = row["key"], row["sealed"]
+    if key is not None and sealed is not None:
+        plain = unseal(key, sealed, record_context(row["id"]))
+        return msgspec.json.decode(plain, type=HandoverRecord)
+    if "person" in row["doc"]:  # a row written before sealing
+        return msgspec.convert(row["doc"], HandoverRecord)
+    raise Gone(f"The personal data of handover request {row['id']} was erased.")
+
+
+def _opened_data(values: dict[str, object], context: str) -> None:
+    """An event's data and salt from the sealed column, or null once the key is erased."""
+    key, sealed = values.pop("key"), values.pop("sealed")
+    if isinstance(key, bytes) and isinstance(sealed, bytes):
+        opened = msgspec.json.decode(unseal(key, sealed, context))
+        values["data"], values["salt"] = opened["data"], opened["salt"]
+
+
+def event_view(row: asyncpg.Record) -> EventView:
+    values = dict(row)
+    _opened_data(values, event_context(values["handover_id"], values["seq"]))
+    values["occurred_at"] = instant(values["occurred_at"])
+    values["recorded_at"] = instant(values["recorded_at"])
+    return msgspec.convert(values, EventView)
+
+
 def _listed(row: asyncpg.Record) -> ListedRow:
     """A list row: the summary shows the identity masked to the date of birth."""
     values = dict(row)
-    values["person_identity"] = masked_identity(msgspec.convert(values["identity"], Identity))
+    values["person_identity"] = _identity(values)
     summary = msgspec.convert(values, HandoverSummary)
     return ListedRow(summary=summary, sort_key=values["sort_key"], id=summary.id)
+
+
+def _feed_event(row: asyncpg.Record) -> FeedEvent:
+    values = dict(row)
+    _opened_data(values, event_context(values["handover_id"], values["seq"]))
+    return msgspec.convert(values, FeedEvent)
 
 
 class Repository:
@@ -94,7 +143,7 @@ class Repository:
         rows = await self._fetch("get_handover", handover_id=handover_id)
         if not rows:
             raise NotFound(f"No handover request {handover_id}.")
-        return msgspec.convert(rows[0]["doc"], HandoverRecord)
+        return open_record(rows[0])
 
     async def list_handovers(
         self,
@@ -128,12 +177,34 @@ class Repository:
         )
         return [_listed(row) for row in rows]
 
+    async def can_see(
+        self,
+        *,
+        handover_id: str,
+        visible_units: list[str] | None,
+        executing_org: str | None,
+        scope_org: str | None,
+        scope_region: str | None,
+    ) -> bool:
+        """Whether a caller with this scope may see the request (false if there is none)."""
+        rows = await self._fetch(
+            "can_see",
+            handover_id=handover_id,
+            visible_units=visible_units,
+            executing_org=executing_org,
+            scope_org=scope_org,
+            scope_region=scope_region,
+        )
+        return bool(rows[0]["visible"])
+
     async def handover_exists(self, *, handover_id: str) -> bool:
         rows = await self._fetch("exists_handover", handover_id=handover_id)
         return bool(rows[0][0])
 
     async def list_events(self, *, handover_id: str) -> list[EventView]:
-        return await self._structs("list_events", EventView, handover_id=handover_id)
+        return [
+            event_view(row) for row in await self._fetch("list_events", handover_id=handover_id)
+        ]
 
     async def list_access(
         self,
@@ -182,9 +253,7 @@ class Repository:
             scope_region=scope_region,
             limit=limit,
         )
-        return [
-            ((row["tx"], row["global_seq"]), msgspec.convert(dict(row), FeedEvent)) for row in rows
-        ]
+        return [((row["tx"], row["global_seq"]), _feed_event(row)) for row in rows]
 
     async def list_units(self, *, org: str | None, kind: str | None) -> list[Unit]:
         return await self._structs("list_units", Unit, org=org, kind=kind)

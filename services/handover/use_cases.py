@@ -28,6 +28,7 @@ from services.handover.audit_context import current_purpose
 from services.handover.errors import (
     FieldError,
     Forbidden,
+    Gone,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -234,7 +235,7 @@ class HandoverService:
             # who the caller is against reference data, not of the request's state.
             try:
                 record = await self._repo.get_handover(handover_id=handover_id)
-            except NotFound:
+            except (NotFound, Gone):
                 record = None
             if record is None or not await self._queries.visible(actor, unit, record):
                 raise NotFound(f"No handover request {handover_id}.")

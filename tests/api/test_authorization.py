@@ -99,7 +99,7 @@ RELATIONS: dict[str, tuple[Org, str, Role, int]] = {
     "coordinator, national": (Org.KRIMINALVARDEN, "kv-samordning-nationell", Role.COORDINATOR, 200),
     "auditor": (Org.KRIMINALVARDEN, "kv-samordning-nationell", Role.AUDITOR, 404),
 }
-READS = ["", "/events", "/security-assessment", "/incidents"]
+READS = ["", "/events", "/export", "/security-assessment", "/incidents"]
 
 
 @pytest.mark.parametrize("relation", list(RELATIONS))
@@ -302,6 +302,7 @@ PERSONAL: dict[tuple[str, str], Call] = {
     ("GET", "/v1/handovers"): _list,
     ("GET", BASE): _read(""),
     ("GET", f"{BASE}/events"): _read("/events"),
+    ("GET", f"{BASE}/export"): _read("/export"),
     ("GET", f"{BASE}/security-assessment"): _read("/security-assessment"),
     ("GET", f"{BASE}/incidents"): _read("/incidents"),
     ("GET", f"{BASE}/incidents/{{number:int}}"): _read("/incidents/1"),

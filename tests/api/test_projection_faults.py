@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -45,9 +47,14 @@ async def test_refused_action_leaves_the_request_movable(
     flow = await Flow(api, parties).create()
     before = await flow.get()
     marker = f"refuse-{uuid.uuid4().hex}"
-    async with constraint(pool, "handover_events", f"data->>'note' IS DISTINCT FROM '{marker}'"):
+    # Event data is sealed with the request's key: refuse the call by its request id, a fact.
+    note = f"note-{uuid.uuid4().hex}"
+    refuse = f"request_id IS DISTINCT FROM '{marker}'"
+    async with constraint(pool, "handover_events", refuse):
         refused = await api.post(
-            f"{flow.path}/accept", json={"note": marker}, headers=parties.planner
+            f"{flow.path}/accept",
+            json={"note": note},
+            headers={**parties.planner, "X-Request-Id": marker},
         )
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
@@ -66,7 +73,7 @@ async def test_refused_action_leaves_the_request_movable(
         found = await open_escalations(api, parties.coordinator, flow.id)
         assert [e["level"] for e in found] == ["operations"]
         assert "accept" in found[0]["detail"]
-        assert marker not in found[0]["detail"]
+        assert note not in found[0]["detail"]
 
         # The lock is free and the state is the one before: a valid accept goes through.
         await flow.post("accept", examples.ACCEPT, parties.planner)
@@ -77,18 +84,23 @@ async def test_refused_create_leaves_no_request_and_a_retry_works(
     api: httpx.AsyncClient, settings: Settings, pool: asyncpg.Pool
 ) -> None:
     parties = Parties(settings)
-    marker = f"refuse-{uuid.uuid4().hex}"
+    # The read model keeps only facts in clear; a unique apprehension time is one.
+    apprehended = datetime.now(UTC).replace(microsecond=0) - timedelta(
+        hours=2, microseconds=random.randrange(1, 999_999)
+    )
+    marker = msgspec.to_builtins(apprehended)
     key = f"refused-create-{uuid.uuid4()}"
     headers = {**parties.police, "Idempotency-Key": key}
-    async with constraint(pool, "handovers", f"doc->>'notes' IS DISTINCT FROM '{marker}'"):
-        refused = await api.post("/v1/handovers", json=fresh(notes=marker), headers=headers)
+    async with constraint(pool, "handovers", f"doc->>'apprehended_at' IS DISTINCT FROM '{marker}'"):
+        body = fresh(apprehended_at=apprehended.isoformat())
+        refused = await api.post("/v1/handovers", json=body, headers=headers)
         assert refused.status_code == 422, refused.text
         assert refused.json()["type"] == "/problems/change-not-stored"
         # The same key with a storable body makes the request.
         storable = fresh()
         made = await api.post("/v1/handovers", json=storable, headers=headers)
         assert made.status_code == 201, made.text
-        assert made.json()["notes"] != marker
+        assert made.json()["apprehended_at"] is None
         again = await api.post("/v1/handovers", json=storable, headers=headers)
         assert again.status_code in (200, 201), again.text
         assert again.json()["id"] == made.json()["id"]

@@ -50,6 +50,7 @@ def _routes(flow: Flow) -> list[tuple[str, str, dict[str, Any] | None]]:
     return [
         ("GET", "", None),
         ("GET", "/events", None),
+        ("GET", "/export", None),
         ("GET", "/security-assessment", None),
         ("GET", "/incidents", None),
         ("GET", "/incidents/1", None),

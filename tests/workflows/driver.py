@@ -139,7 +139,11 @@ async def schedule(handle: WorkflowHandle[Any, Any], pickup_at: datetime) -> Han
 
 
 async def record_of(handle: WorkflowHandle[Any, Any]) -> HandoverRecord:
-    """The request as its workflow holds it now."""
+    """The request as its workflow holds it now (its first run's, which holds the record even
+    after a closed request has moved on to its retention run)."""
+    run = handle.first_execution_run_id or handle.run_id
+    if run is not None:
+        handle = handle._client.get_workflow_handle(handle.id, run_id=run)
     record: HandoverRecord | None = await handle.query(QUERY_RECORD, result_type=HandoverRecord)
     assert record is not None
     return record

@@ -7,6 +7,7 @@ coordinators would see.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -16,6 +17,7 @@ from contracts import actions
 from contracts.actions import ExtendBody, ExtensionReason
 from contracts.calendar import STOCKHOLM
 from contracts.deadline_policy import Clocks
+from contracts.sealing import event_context, unseal
 from contracts.workflow import UPDATE_EXTEND
 from services.handover.api import examples
 from tests.workflows.driver import (
@@ -33,14 +35,25 @@ from tests.workflows.driver import (
 )
 
 
-async def events(pool: asyncpg.Pool, handover_id: str) -> list[asyncpg.Record]:
+async def events(pool: asyncpg.Pool, handover_id: str) -> list[dict[str, Any]]:
+    """The event log as stored, each event's data opened with the request's key."""
     async with pool.acquire() as conn:
-        rows: list[asyncpg.Record] = await conn.fetch(
-            "SELECT type, data, occurred_at, recorded_at FROM handover_events"
-            " WHERE handover_id = $1 ORDER BY seq",
+        rows = await conn.fetch(
+            "SELECT e.handover_id::text AS handover_id, e.seq, e.type, e.data::text AS data,"
+            " e.sealed, k.key, e.occurred_at, e.recorded_at FROM handover_events e"
+            " LEFT JOIN request_keys k ON k.handover_id = e.handover_id"
+            " WHERE e.handover_id = $1 ORDER BY e.seq",
             handover_id,
         )
-    return rows
+    opened = []
+    for row in rows:
+        values = dict(row)
+        if values["sealed"] is not None:
+            context = event_context(values["handover_id"], values["seq"])
+            plain = msgspec.json.decode(unseal(values["key"], values["sealed"], context))
+            values["data"] = msgspec.json.encode(plain["data"]).decode()
+        opened.append(values)
+    return opened
 
 
 async def test_remand_deadline_warns_at_midnight_and_breaches_a_day_later(

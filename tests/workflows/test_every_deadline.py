@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 import msgspec
 import pytest
 from temporalio.client import WorkflowHandle
@@ -172,24 +171,3 @@ async def test_warns_and_breaches_at_its_instant(
     assert breached.breached_at is not None
     assert breached.breached_at - clock.due_at < timedelta(seconds=5)
     assert any(e.subject == deadline_id and e.level == "breach" for e in record.escalations)
-
-
-async def test_erasure_after_the_retention_time(
-    time_env: WorkflowEnvironment, queue: str, pool: asyncpg.Pool
-) -> None:
-    handle, created = await create(
-        time_env.client, queue, transfer(await time_env.get_current_time())
-    )
-    await step(handle, "cancel", OFFICER, msgspec.convert(examples.CANCEL, actions.CancelBody))
-    erasure = deadline(await record_of(handle), "erasure")
-    assert erasure.due_at - erasure.starts_at >= timedelta(days=729)
-    await skip_to(time_env, erasure.due_at + timedelta(minutes=1))
-    outcome = await handle.result()
-    assert outcome.state == "cancelled"  # the workflow ends once the data is erased
-    async with pool.acquire() as conn:
-        doc = await conn.fetchval("SELECT doc FROM handovers WHERE id = $1", created.id)
-    stored = msgspec.json.decode(doc)
-    assert stored["person"]["identity"]["type"] == "unknown"
-    assert "Tolvan" not in doc
-    assert stored["erased_at"] is not None
-    assert stored["state"] == "cancelled"  # the non-personal facts stay

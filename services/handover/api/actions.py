@@ -19,7 +19,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 
 from contracts import actions as bodies
-from contracts.api import EventView, Handover
+from contracts.api import CaseExport, EventView, Handover
 from contracts.assessment import AssessmentBody, AssessmentHistory, Incident, IncidentBody
 from contracts.common import Actor
 from contracts.lifecycle import Action
@@ -249,6 +249,22 @@ async def list_events(
     )
 
 
+@get(
+    f"{BASE}/export",
+    operation_id="exportHandover",
+    responses=problems(400, 401, 404, 503),
+)
+async def export_handover(
+    request: Request[Actor, Any, Any],
+    queries: NamedDependency[HandoverQueries],
+    handover_id: FromPath[UUID],
+) -> CaseExport:
+    """The whole case as one document with its event log and the chain's head hash."""
+    return await queries.export(
+        actor=request.user, handover_id=str(handover_id), request_id=request_id(request)
+    )
+
+
 def router() -> Router:
     handlers: list[HTTPRouteHandler] = [action_handler(*spec) for spec in ACTIONS]
     handlers += [
@@ -258,6 +274,7 @@ def router() -> Router:
         list_incidents,
         get_incident,
         list_events,
+        export_handover,
     ]
     return Router(
         path="/v1/handovers", route_handlers=handlers, tags=["handovers"], security=BEARER

@@ -1,14 +1,11 @@
 -- Newest first; keyset on (created_at, id). Parameters that are null do not filter.
 SELECT h.id::text AS id, h.reference, h.kind, h.state, h.version, h.requesting_unit,
        h.executing_unit, h.responsible_unit, h.created_at, h.updated_at, h.next_due_at,
-       h.breached, h.doc -> 'person' -> 'identity' AS identity, h.created_at AS sort_key
+       h.breached, h.doc -> 'person' -> 'identity' AS identity, h.identity_sealed, k.key, h.created_at AS sort_key
 FROM handovers h
-WHERE (
-      h.parties && :visible_units      -- the units that are parties
-      OR h.executing_org = :executing_org -- Kriminalvården's transport units: every transport
-      OR :scope_org = ANY(h.orgs)         -- national coordinators: their agency
-      OR :scope_region = ANY(h.regions)   -- regional coordinators: "org:region"
-  )
+LEFT JOIN request_keys k ON k.handover_id = h.id
+WHERE handover_visible(h.parties, h.executing_org, h.orgs, h.regions,
+                       :visible_units, :executing_org, :scope_org, :scope_region)
   AND (:state::text IS NULL OR h.state = :state)
   AND (:kind::text IS NULL OR h.kind = :kind)
   AND (:unit::text IS NULL OR h.parties @> ARRAY[:unit])
