@@ -29,7 +29,7 @@ from msgspec import Meta
 SIGNATURE_HEADER = "Handover-Signature"
 EVENT_ID_HEADER = "Handover-Event-Id"
 DELIVERY_HEADER = "Handover-Delivery"
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix that marks a secret, not one
 TOLERANCE_SECONDS = 300
 
 
