@@ -2,19 +2,22 @@
 # Make this checkout runnable: uv, the Python 3.11 virtualenv (.venv, from uv.lock) and the
 # PostgreSQL 15 server binaries. Idempotent, and silent when everything is already there.
 #
-# Usage: infra/bootstrap.sh [--no-postgres]
-#   --no-postgres    only set up Python (also skipped when DATABASE_URL is set)
+# Usage: infra/bootstrap.sh [--no-postgres] [--no-browser]
+#   --no-postgres    only set up Python (also skipped when DATABASE_URL is set); no Chromium
+#   --no-browser     no Debian Chromium (the board's browser tests need it; installed if missing)
 # Environment: PG_BIN (PostgreSQL bin directory), DATABASE_URL (external PostgreSQL).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 want_postgres=1
+want_browser=1
 for arg in "$@"; do
     case "$arg" in
-        --no-postgres) want_postgres=0 ;;
+        --no-postgres) want_postgres=0 want_browser=0 ;;
+        --no-browser) want_browser=0 ;;
         -h | --help)
-            sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -84,6 +87,27 @@ if ! "${uv[@]}" "${sync_args[@]}" --check --quiet >/dev/null 2>&1; then
     "${uv[@]}" "${sync_args[@]}" --quiet ||
         die "\`uv sync --frozen --all-groups\` failed (Python 3.11 must be installed; uv will not download one)."
     say "synced .venv with uv.lock"
+fi
+
+# --- Chromium for the board's browser tests (Playwright drives Debian's, downloads none) ----
+if ((want_browser)) && ! command -v chromium >/dev/null 2>&1; then
+    if ((is_root)) && command -v apt-get >/dev/null 2>&1; then
+        say "installing chromium with apt-get (for the board's browser tests)"
+        chromium_log="$(mktemp)"
+        if ! {
+            apt-get update -qq &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                    chromium
+        } >"$chromium_log" 2>&1; then
+            cat "$chromium_log" >&2
+            rm -f "$chromium_log"
+            die "apt-get install chromium failed (see above)."
+        fi
+        rm -f "$chromium_log"
+    else
+        echo "bootstrap: chromium not found; the board's browser tests will be skipped." >&2
+        echo "bootstrap: install it with:  sudo apt-get install chromium" >&2
+    fi
 fi
 
 # --- PostgreSQL 15 server binaries -----------------------------------------------------------

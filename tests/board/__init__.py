@@ -1,0 +1,1 @@
+"""The coordinators' board (/board): HTTP-level and headless-browser tests."""
