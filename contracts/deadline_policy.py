@@ -1,8 +1,14 @@
 """The deadline policy: one versioned table of every clock a request carries, and the clocks.
 
 A request stores the policy version that computed its deadlines. Change a rule by adding a
-new version; running requests keep the version they started with. The bodies that move a
-deadline or acknowledge an escalation are in `contracts.actions`.
+new version; running requests keep the version they started with (`Entry.since` is the
+version that brought an entry in; `entries(version)` is the table a request runs under).
+
+Version 2 added a clock for every legal basis of enforcement assistance that had none (the
+law names no hours for them: operational defaults, `legal=False`, set by configuration), the
+repeating reminder while a request stays deferred, and stricter clocks for children.
+
+The bodies that move a deadline or acknowledge an escalation are in `contracts.actions`.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import msgspec
 from contracts import calendar
 from contracts.common import ActorRef, Kind
 
-POLICY_VERSION = 1
+POLICY_VERSION = 2
 
 
 class DeadlineName(enum.StrEnum):
@@ -30,6 +36,15 @@ class DeadlineName(enum.StrEnum):
     CUSTODY_GAP = "custody_gap"
     INCIDENT_REPORT = "incident_report"
     ERASURE = "erasure"
+    # Policy version 2: operational execution clocks of the bases the law gives no hours,
+    # and the reminder that repeats while a request stays deferred.
+    LVU_EXECUTION = "lvu_execution"
+    LSU_EXECUTION = "lsu_execution"
+    LPT_EXECUTION = "lpt_execution"
+    LRV_EXECUTION = "lrv_execution"
+    PL29A_EXECUTION = "pl29a_execution"
+    FORPASSNING_EXECUTION = "forpassning_execution"
+    DEFERRAL_REMINDER = "deferral_reminder"
 
 
 class Start(enum.StrEnum):
@@ -44,6 +59,7 @@ class Start(enum.StrEnum):
     RELEASE = "release"
     SERIOUS_INCIDENT = "serious_incident"
     CLOSURE = "closure"
+    DEFERRAL = "deferral"  # the deferral, then each reminder's due time (repeating)
 
 
 class Rule(enum.StrEnum):
@@ -76,6 +92,13 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     decision_kinds: frozenset[str] | None = None
     met_by: str
     configurable: str | None = None
+    # The due rule for a child (under 18 at the request): stricter; 0 hours where the law
+    # says "never" (the clock is out at once and escalates).
+    child_due: Due | None = None
+    # The policy version that brought the entry in; requests of older versions never get it.
+    since: int = 1
+    # A clock that starts again from its own due time while its condition holds (deferral).
+    repeats: bool = False
 
 
 POLICY: tuple[Entry, ...] = (
@@ -139,6 +162,7 @@ POLICY: tuple[Entry, ...] = (
         kinds=frozenset({Kind.ENFORCEMENT_ASSISTANCE}),
         legal_bases=frozenset({"utll_10_19a"}),
         met_by="the person leaving police custody",
+        child_due=Due(Rule.ELAPSED_HOURS, 0),
     ),
     Entry(
         name=DeadlineName.PRISON_PLACE_TARGET,
@@ -194,7 +218,77 @@ POLICY: tuple[Entry, ...] = (
     ),
 )
 
+# Where the law names no hours: the operational default every such basis shares (configurable),
+# what it rests on, and what meets it.
+_NO_HOURS = (
+    "The law names no time for carrying the request out: operational default (configurable), "
+    "{hours}. JO has criticised long waits (a 17-hour LVU delay for a 13-year-old) and "
+    "children kept in police custody while Kriminalvården limited capacity (JO 8337-2018)."
+)
+_EXECUTION_HOURS = "24 h from the request, 12 h for a child"
+_EXECUTION_MET_BY = "the first reception by the executor (the transport has started)"
+_EXECUTION_CONFIG = (
+    "HANDOVER_ASSISTANCE_EXECUTION_HOURS; HANDOVER_ASSISTANCE_EXECUTION_CHILD_HOURS for a child"
+)
+
+
+def _execution(name: DeadlineName, basis: str, law: str) -> Entry:
+    return Entry(
+        name=name,
+        legal=False,
+        basis=f"{law}: " + _NO_HOURS.format(hours=_EXECUTION_HOURS),
+        starts_from=Start.REQUEST_CREATED,
+        due=Due(Rule.ELAPSED_HOURS, 24),
+        warn=0.75,
+        kinds=frozenset({Kind.ENFORCEMENT_ASSISTANCE}),
+        legal_bases=frozenset({basis}),
+        met_by=_EXECUTION_MET_BY,
+        configurable=_EXECUTION_CONFIG,
+        child_due=Due(Rule.ELAPSED_HOURS, 12),
+        since=2,
+    )
+
+
+POLICY_V2: tuple[Entry, ...] = (
+    _execution(DeadlineName.LVU_EXECUTION, "lvu_43", "LVU 43 §"),
+    _execution(DeadlineName.LSU_EXECUTION, "lsu_20", "LSU 20 §"),
+    _execution(DeadlineName.LPT_EXECUTION, "lpt_47", "LPT 47 §"),
+    _execution(DeadlineName.LRV_EXECUTION, "lrv_27", "LRV 27 §"),
+    _execution(DeadlineName.PL29A_EXECUTION, "polislagen_29a", "Polislagen 29 a §"),
+    _execution(DeadlineName.FORPASSNING_EXECUTION, "strafftidslag_6", "Strafftidslag 6 §"),
+    Entry(
+        name=DeadlineName.DEFERRAL_REMINDER,
+        legal=False,
+        basis=(
+            "Operational default (configurable): a deferral does not stop any legal clock "
+            "(JO: no capacity is no ground for leaving a person in police custody), so while a "
+            "request stays deferred coordinators are reminded every 4 hours, every hour for a "
+            "child (JO 8337-2018: children kept in police custody while Kriminalvården "
+            "limited capacity)"
+        ),
+        starts_from=Start.DEFERRAL,
+        due=Due(Rule.ELAPSED_HOURS, 4),
+        warn=0.75,
+        met_by="accept, reject or cancel of the deferred request",
+        configurable=(
+            "HANDOVER_DEFERRAL_REMINDER_HOURS; HANDOVER_DEFERRAL_REMINDER_CHILD_HOURS for a child"
+        ),
+        child_due=Due(Rule.ELAPSED_HOURS, 1),
+        since=2,
+        repeats=True,
+    ),
+)
+
+POLICY = (*POLICY, *POLICY_V2)
+
 BY_NAME = {entry.name: entry for entry in POLICY}
+# The assistance bases whose execution clock is an operational default (policy version 2).
+EXECUTION_CLOCKS = tuple(entry.name for entry in POLICY_V2 if not entry.repeats)
+
+
+def entries(version: int) -> tuple[Entry, ...]:
+    """The table a request of this policy version runs under."""
+    return tuple(entry for entry in POLICY if entry.since <= version)
 
 
 def compute(due: Due, start: datetime) -> datetime:
@@ -270,6 +364,11 @@ class Clocks(msgspec.Struct, frozen=True, kw_only=True):
     custody_gap_seconds: float = 900
     incident_report_days: int = 0  # 0: the same day
     retention_days: int = 730
+    # Policy version 2: the bases the law gives no hours, and the reminder while deferred.
+    assistance_execution_hours: float = 24
+    assistance_execution_child_hours: float = 12
+    deferral_reminder_hours: float = 4
+    deferral_reminder_child_hours: float = 1
 
 
 class EscalationLevel(enum.StrEnum):

@@ -161,4 +161,127 @@ POLICY_CASES: dict[DeadlineName, tuple[str, str, str, str, str]] = {
         "2028-11-22T08:48:00+01:00",
         "2028-11-22T07:48:00+00:00",
     ),
+    # Policy version 2: the operational execution clocks (24 h real time, warning after 18 h),
+    # each on another day. LVU: over the spring change, 24 real hours are 25 on the clock.
+    DeadlineName.LVU_EXECUTION: (
+        "2026-03-28T20:00:00+01:00",
+        "2026-03-29T21:00:00+02:00",
+        "2026-03-29T19:00:00+00:00",
+        "2026-03-29T15:00:00+02:00",
+        "2026-03-29T13:00:00+00:00",
+    ),
+    # LSU: over the autumn change, 24 real hours are 23 on the clock.
+    DeadlineName.LSU_EXECUTION: (
+        "2026-10-24T12:00:00+02:00",
+        "2026-10-25T11:00:00+01:00",
+        "2026-10-25T10:00:00+00:00",
+        "2026-10-25T05:00:00+01:00",
+        "2026-10-25T04:00:00+00:00",
+    ),
+    # LPT: from 01:30, half an hour before the spring change.
+    DeadlineName.LPT_EXECUTION: (
+        "2026-03-29T01:30:00+01:00",
+        "2026-03-30T02:30:00+02:00",
+        "2026-03-30T00:30:00+00:00",
+        "2026-03-29T20:30:00+02:00",
+        "2026-03-29T18:30:00+00:00",
+    ),
+    # LRV: from the first 02:30 of the autumn change's repeated hour.
+    DeadlineName.LRV_EXECUTION: (
+        "2026-10-25T02:30:00+02:00",
+        "2026-10-26T01:30:00+01:00",
+        "2026-10-26T00:30:00+00:00",
+        "2026-10-25T19:30:00+01:00",
+        "2026-10-25T18:30:00+00:00",
+    ),
+    # PL 29 a: an ordinary winter day.
+    DeadlineName.PL29A_EXECUTION: (
+        "2026-12-01T09:15:00+01:00",
+        "2026-12-02T09:15:00+01:00",
+        "2026-12-02T08:15:00+00:00",
+        "2026-12-02T03:15:00+01:00",
+        "2026-12-02T02:15:00+00:00",
+    ),
+    # Förpassning: the evening before the 25-hour day.
+    DeadlineName.FORPASSNING_EXECUTION: (
+        "2026-10-24T23:00:00+02:00",
+        "2026-10-25T22:00:00+01:00",
+        "2026-10-25T21:00:00+00:00",
+        "2026-10-25T16:00:00+01:00",
+        "2026-10-25T15:00:00+00:00",
+    ),
+    # The deferral reminder: +4 h real time over the spring change (00:30 -> 05:30 on the
+    # clock); warning after 3 h.
+    DeadlineName.DEFERRAL_REMINDER: (
+        "2026-03-29T00:30:00+01:00",
+        "2026-03-29T05:30:00+02:00",
+        "2026-03-29T03:30:00+00:00",
+        "2026-03-29T04:30:00+02:00",
+        "2026-03-29T02:30:00+00:00",
+    ),
+}
+
+
+# The entries with a stricter rule for a child (under 18 at the request), by hand.
+CHILD_CASES: dict[DeadlineName, tuple[str, str, str, str, str]] = {
+    # UtlL 10:19 a: "never" for a child: due (and warned) at the placement itself.
+    DeadlineName.UTL_PLACEMENT: (
+        "2026-03-29T03:15:00+02:00",
+        "2026-03-29T03:15:00+02:00",
+        "2026-03-29T01:15:00+00:00",
+        "2026-03-29T03:15:00+02:00",
+        "2026-03-29T01:15:00+00:00",
+    ),
+    # Execution clocks: 12 h real time, warning after 9 h.
+    DeadlineName.LVU_EXECUTION: (
+        "2026-03-29T00:00:00+01:00",
+        "2026-03-29T13:00:00+02:00",
+        "2026-03-29T11:00:00+00:00",
+        "2026-03-29T10:00:00+02:00",
+        "2026-03-29T08:00:00+00:00",
+    ),
+    DeadlineName.LSU_EXECUTION: (
+        "2026-12-01T22:00:00+01:00",
+        "2026-12-02T10:00:00+01:00",
+        "2026-12-02T09:00:00+00:00",
+        "2026-12-02T07:00:00+01:00",
+        "2026-12-02T06:00:00+00:00",
+    ),
+    DeadlineName.LPT_EXECUTION: (
+        "2026-03-28T18:00:00+01:00",
+        "2026-03-29T07:00:00+02:00",
+        "2026-03-29T05:00:00+00:00",
+        "2026-03-29T04:00:00+02:00",
+        "2026-03-29T02:00:00+00:00",
+    ),
+    DeadlineName.LRV_EXECUTION: (
+        "2026-10-25T01:00:00+02:00",
+        "2026-10-25T12:00:00+01:00",
+        "2026-10-25T11:00:00+00:00",
+        "2026-10-25T09:00:00+01:00",
+        "2026-10-25T08:00:00+00:00",
+    ),
+    DeadlineName.PL29A_EXECUTION: (
+        "2026-06-15T08:00:00+02:00",
+        "2026-06-15T20:00:00+02:00",
+        "2026-06-15T18:00:00+00:00",
+        "2026-06-15T17:00:00+02:00",
+        "2026-06-15T15:00:00+00:00",
+    ),
+    DeadlineName.FORPASSNING_EXECUTION: (
+        "2026-10-24T20:00:00+02:00",
+        "2026-10-25T07:00:00+01:00",
+        "2026-10-25T06:00:00+00:00",
+        "2026-10-25T04:00:00+01:00",
+        "2026-10-25T03:00:00+00:00",
+    ),
+    # The reminder every hour, from the first 02:40 of the repeated autumn hour: due at the
+    # second 02:40; warning after 45 minutes, at the second 02:25.
+    DeadlineName.DEFERRAL_REMINDER: (
+        "2026-10-25T02:40:00+02:00",
+        "2026-10-25T02:40:00+01:00",
+        "2026-10-25T01:40:00+00:00",
+        "2026-10-25T02:25:00+01:00",
+        "2026-10-25T01:25:00+00:00",
+    ),
 }

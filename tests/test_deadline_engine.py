@@ -14,7 +14,8 @@ import msgspec
 import pytest
 from msgspec.structs import replace
 
-from contracts.actions import ExtendBody
+from contracts import events
+from contracts.actions import CancellationReason, DeferralReason, ExtendBody, RejectionReason
 from contracts.api import Assistance, AssistanceCreate, HandoverRecord, TransferCreate
 from contracts.common import ActorRef, Kind, Org, State
 from contracts.deadline_policy import Clocks, DeadlineName, DeadlineState
@@ -36,6 +37,7 @@ from tests.swedish_time import (
     sthlm,
 )
 from workflows import deadline_engine
+from workflows.transitions import Change, NewEvent
 
 # -- the operational clocks a deployment configures ------------------------------------------
 
@@ -105,6 +107,8 @@ def assistance_record(
     identity: dict[str, str] | None = None,
 ) -> HandoverRecord:
     data: dict[str, Any] = dict(ASSISTANCE_CREATE, legal_basis=legal_basis)
+    if legal_basis == "lpt_47":  # LPT 47 § rests on an intake decision (6 b §)
+        data["lpt_intake_decision"] = dict(ASSISTANCE_CREATE["decision"], kind="intake_decision")
     if identity is not None:
         data["person"] = dict(ASSISTANCE_CREATE["person"], identity=identity)
     body = replace(msgspec.convert(data, AssistanceCreate), placed_at=placed_at)
@@ -604,3 +608,203 @@ def test_utl_placement_without_placed_at_uses_the_workflow_clock(now: datetime) 
     )
     deadline = next(d for d in record.deadlines if d.id == "utl_placement")
     assert deadline.due_at - now == timedelta(hours=72)
+
+
+# -- policy version 2: a clock for every basis, the deferral reminder, children ---------------
+
+EXECUTION_BY_BASIS = {
+    "lvu_43": "lvu_execution",
+    "lsu_20": "lsu_execution",
+    "lpt_47": "lpt_execution",
+    "lrv_27": "lrv_execution",
+    "polislagen_29a": "pl29a_execution",
+    "strafftidslag_6": "forpassning_execution",
+}
+CHILD_IN_2026 = {"type": "personnummer", "number": "20120505-1236"}
+
+
+@pytest.mark.parametrize("basis", sorted(EXECUTION_BY_BASIS))
+def test_version_2_starts_the_execution_clock_of_the_basis(basis: str) -> None:
+    created = sthlm("2026-03-28T20:00:00+01:00")
+    record = deadline_engine.start(
+        assistance_record(legal_basis=basis, created_at=created),
+        Clocks(),
+        created.astimezone(UTC),
+    )
+    assert record.policy_version == 2
+    clock_id = EXECUTION_BY_BASIS[basis]
+    assert {d.id for d in record.deadlines} == {"response", clock_id}
+    assert all(d.policy_version == 2 for d in record.deadlines)
+    clock = next(d for d in record.deadlines if d.id == clock_id)
+    assert clock.legal is False
+    assert_edges(
+        record,
+        clock_id,
+        warn=("2026-03-29T15:00:00+02:00", "2026-03-29T13:00:00+00:00"),
+        due=("2026-03-29T21:00:00+02:00", "2026-03-29T19:00:00+00:00"),
+    )
+
+
+@pytest.mark.parametrize("basis", sorted(EXECUTION_BY_BASIS))
+def test_a_child_gets_the_12_hour_execution_clock(basis: str) -> None:
+    created = sthlm("2026-10-24T20:00:00+02:00")
+    record = deadline_engine.start(
+        assistance_record(legal_basis=basis, created_at=created, identity=CHILD_IN_2026),
+        Clocks(),
+        created.astimezone(UTC),
+    )
+    assert_edges(
+        record,
+        EXECUTION_BY_BASIS[basis],
+        warn=("2026-10-25T04:00:00+01:00", "2026-10-25T03:00:00+00:00"),
+        due=("2026-10-25T07:00:00+01:00", "2026-10-25T06:00:00+00:00"),
+    )
+
+
+@pytest.mark.parametrize("basis", sorted(EXECUTION_BY_BASIS))
+def test_version_1_requests_keep_version_1(basis: str) -> None:
+    created = sthlm("2026-03-28T20:00:00+01:00")
+    record = deadline_engine.start(
+        assistance_record(legal_basis=basis, created_at=created),
+        Clocks(),
+        created.astimezone(UTC),
+        version=1,
+    )
+    assert record.policy_version == 1
+    assert {d.id for d in record.deadlines} == {"response"}
+    assert {d.policy_version for d in record.deadlines} == {1}
+    deferred = _deferred(record, sthlm("2026-03-28T20:10:00+01:00"))
+    assert {d.id for d in deferred.deadlines} == {"response"}
+
+
+def _deferred(record: HandoverRecord, at: datetime) -> HandoverRecord:
+    """`record` after a deferral at `at`, through the engine's `follow`."""
+    data = events.Deferred(reason=DeferralReason.NO_CAPACITY, from_state=State.REQUESTED)
+    after = replace(record, state=State.DEFERRED)
+    change = deadline_engine.follow(
+        record, Change(after, [NewEvent(at.astimezone(UTC), data)]), PLANNER, at
+    )
+    return change.record
+
+
+def _then(
+    record: HandoverRecord, data: events.EventData, state: State, at: datetime
+) -> HandoverRecord:
+    after = replace(record, state=state)
+    change = deadline_engine.follow(
+        record, Change(after, [NewEvent(at.astimezone(UTC), data)]), PLANNER, at
+    )
+    return change.record
+
+
+PLANNER = ActorRef(sub="planner-1", org=Org.KRIMINALVARDEN, unit="kv-nte-stockholm")
+
+
+def _lvu(identity: dict[str, str] | None = None) -> HandoverRecord:
+    created = sthlm("2026-03-28T23:00:00+01:00")
+    return deadline_engine.start(
+        assistance_record(legal_basis="lvu_43", created_at=created, identity=identity),
+        Clocks(),
+        created.astimezone(UTC),
+    )
+
+
+def test_deferral_reminder_repeats_every_4_hours_while_deferred() -> None:
+    """Deferred at 00:30 on the 23-hour day: reminders due 05:30, 09:30 (+02:00), each
+    warning an hour before; a breached reminder starts the next from its own due time."""
+    record = _deferred(_lvu(), sthlm("2026-03-29T00:30:00+01:00"))
+    assert_edges(
+        record,
+        "deferral_reminder-1",
+        warn=("2026-03-29T04:30:00+02:00", "2026-03-29T02:30:00+00:00"),
+        due=("2026-03-29T05:30:00+02:00", "2026-03-29T03:30:00+00:00"),
+    )
+    first = next(d for d in record.deadlines if d.id == "deferral_reminder-1")
+    assert (first.legal, first.policy_version) == (False, 2)
+    warned = deadline_engine.fire(record, first, "warn", instant("2026-03-29T04:30:00+02:00"))
+    # An operational warning is a record, not a task: no escalation.
+    assert warned.record.escalations == record.escalations
+    breached = deadline_engine.fire(
+        warned.record, first, "breach", instant("2026-03-29T05:30:00+02:00")
+    )
+    escalated = [e for e in breached.record.escalations if e.subject == "deferral_reminder-1"]
+    assert [e.level for e in escalated] == ["breach"]
+    assert_edges(
+        breached.record,
+        "deferral_reminder-2",
+        warn=("2026-03-29T08:30:00+02:00", "2026-03-29T06:30:00+00:00"),
+        due=("2026-03-29T09:30:00+02:00", "2026-03-29T07:30:00+00:00"),
+    )
+    second = next(d for d in breached.record.deadlines if d.id == "deferral_reminder-2")
+    again = deadline_engine.fire(
+        breached.record, second, "breach", instant("2026-03-29T09:30:00+02:00")
+    )
+    assert "deferral_reminder-3" in {d.id for d in again.record.deadlines}
+    # Accepted: the reminders are met (a breached one keeps its breach on record).
+    accepted = _then(
+        again.record,
+        events.Accepted(from_state=State.DEFERRED),
+        State.ACCEPTED,
+        sthlm("2026-03-29T10:00:00+02:00"),
+    )
+    reminders = {d.id: d for d in accepted.deadlines if d.name == "deferral_reminder"}
+    assert reminders["deferral_reminder-3"].state == DeadlineState.MET
+    assert reminders["deferral_reminder-1"].state == DeadlineState.BREACHED
+    assert all(d.met_at == instant("2026-03-29T10:00:00+02:00") for d in reminders.values())
+    assert deadline_engine.next_moment(accepted) == next(
+        d.warn_at for d in accepted.deadlines if d.id == "lvu_execution"
+    )
+
+
+def test_deferral_reminder_every_hour_for_a_child() -> None:
+    record = _deferred(_lvu(CHILD_IN_2026), sthlm("2026-03-29T00:30:00+01:00"))
+    assert_edges(
+        record,
+        "deferral_reminder-1",
+        warn=("2026-03-29T01:15:00+01:00", "2026-03-29T00:15:00+00:00"),
+        due=("2026-03-29T01:30:00+01:00", "2026-03-29T00:30:00+00:00"),
+    )
+    first = next(d for d in record.deadlines if d.id == "deferral_reminder-1")
+    breached = deadline_engine.fire(record, first, "breach", instant("2026-03-29T01:30:00+01:00"))
+    # 01:30 CET + 1 real hour is 03:30 CEST: the hour 02:00-03:00 does not exist that night.
+    assert_edges(
+        breached.record,
+        "deferral_reminder-2",
+        warn=("2026-03-29T03:15:00+02:00", "2026-03-29T01:15:00+00:00"),
+        due=("2026-03-29T03:30:00+02:00", "2026-03-29T01:30:00+00:00"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "state"),
+    [
+        pytest.param(
+            events.Rejected(reason=RejectionReason.WRONG_RECIPIENT, from_state=State.DEFERRED),
+            State.REJECTED,
+            id="rejected",
+        ),
+        pytest.param(
+            events.Cancelled(reason=CancellationReason.DECISION_REVOKED, from_state=State.DEFERRED),
+            State.CANCELLED,
+            id="cancelled",
+        ),
+    ],
+)
+def test_deferral_reminder_is_met_by_a_rejection_or_cancellation(
+    data: events.EventData, state: State
+) -> None:
+    record = _deferred(_lvu(), sthlm("2026-03-29T00:30:00+01:00"))
+    closed = _then(record, data, state, sthlm("2026-03-29T01:45:00+01:00"))
+    reminder = next(d for d in closed.deadlines if d.id == "deferral_reminder-1")
+    assert reminder.state == DeadlineState.MET
+    assert reminder.met_at == instant("2026-03-29T01:45:00+01:00")
+    execution = next(d for d in closed.deadlines if d.id == "lvu_execution")
+    assert execution.state == DeadlineState.CANCELLED  # closing cancels the open clocks
+
+
+def test_a_breached_reminder_after_the_answer_starts_no_next_one() -> None:
+    record = _deferred(_lvu(), sthlm("2026-03-29T00:30:00+01:00"))
+    first = next(d for d in record.deadlines if d.id == "deferral_reminder-1")
+    accepted = replace(record, state=State.ACCEPTED)
+    fired = deadline_engine.fire(accepted, first, "breach", instant("2026-03-29T05:30:00+02:00"))
+    assert "deferral_reminder-2" not in {d.id for d in fired.record.deadlines}

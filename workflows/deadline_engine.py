@@ -17,9 +17,10 @@ from contracts.actions import ExtendBody
 from contracts.api import HandoverRecord
 from contracts.assessment import SERIOUS
 from contracts.calendar import STOCKHOLM, UTC
-from contracts.common import FINAL_STATES, ActorRef, Org, UnitKind
+from contracts.common import FINAL_STATES, ActorRef, Org, State, UnitKind
 from contracts.deadline_policy import (
     BY_NAME,
+    EXECUTION_CLOCKS,
     POLICY_VERSION,
     Clocks,
     Deadline,
@@ -56,9 +57,20 @@ OUTLIVE_CLOSURE = frozenset(
 NAMELESS = ActorRef(sub="handover-service", org=Org.KRIMINALVARDEN, unit="system")
 
 
-def _entry(name: DeadlineName, clocks: Clocks) -> Entry:
-    """The policy entry with this deployment's operational clocks applied."""
+def _entry(name: DeadlineName, clocks: Clocks, child: bool = False) -> Entry:
+    """The policy entry with this deployment's operational clocks applied (a child's stricter
+    rule in place of the general one, where the policy has one)."""
     entry = BY_NAME[name]
+    if name in EXECUTION_CLOCKS:
+        hours = (
+            clocks.assistance_execution_child_hours if child else clocks.assistance_execution_hours
+        )
+        return replace(entry, due=Due(Rule.ELAPSED_HOURS, hours))
+    if name == DeadlineName.DEFERRAL_REMINDER:
+        hours = clocks.deferral_reminder_child_hours if child else clocks.deferral_reminder_hours
+        return replace(entry, due=Due(Rule.ELAPSED_HOURS, hours))
+    if child and entry.child_due is not None:
+        return replace(entry, due=entry.child_due)
     match name:
         case DeadlineName.RESPONSE:
             return replace(entry, due=Due(Rule.ELAPSED_SECONDS, clocks.response_seconds))
@@ -72,10 +84,16 @@ def _entry(name: DeadlineName, clocks: Clocks) -> Entry:
 
 
 def _new(
-    name: DeadlineName, start: datetime, clocks: Clocks, *, suffix: str = "", due_now: bool = False
+    name: DeadlineName,
+    start: datetime,
+    clocks: Clocks,
+    *,
+    suffix: str = "",
+    child: bool = False,
+    version: int = POLICY_VERSION,
 ) -> Deadline:
-    entry = _entry(name, clocks)
-    due_at = start.astimezone(UTC) if due_now else compute(entry.due, start)
+    entry = _entry(name, clocks, child)
+    due_at = compute(entry.due, start)
     return Deadline(
         id=f"{name}{suffix}",
         name=name,
@@ -85,7 +103,7 @@ def _new(
         due_at=due_at,
         warn_at=warning(entry, start, due_at),
         state=DeadlineState.RUNNING,
-        policy_version=POLICY_VERSION,
+        policy_version=version,
     )
 
 
@@ -119,20 +137,32 @@ def is_child(identity: Identity, at: datetime) -> bool:
     return age < 18
 
 
-def start(record: HandoverRecord, clocks: Clocks, now: datetime) -> HandoverRecord:
-    """The deadlines a new request carries from the start."""
+def child_at_request(record: HandoverRecord) -> bool:
+    """Whether the person was under 18 when the request was made (from the identity number)."""
+    return is_child(record.person.identity, record.created_at)
+
+
+def start(
+    record: HandoverRecord, clocks: Clocks, now: datetime, version: int = POLICY_VERSION
+) -> HandoverRecord:
+    """The deadlines a new request carries from the start, under policy `version`."""
     found: list[Deadline] = []
     decision = record.decision
     for name in (DeadlineName.REMAND_TO_REMAND_PRISON, DeadlineName.LVM_TRANSPORT_START):
         if _applies(BY_NAME[name], record):
             begins = decision.decided_at if name == DeadlineName.REMAND_TO_REMAND_PRISON else now
-            found.append(_new(name, begins, clocks))
-    found.append(_new(DeadlineName.RESPONSE, now, clocks))
+            found.append(_new(name, begins, clocks, version=version))
+    found.append(_new(DeadlineName.RESPONSE, now, clocks, version=version))
     if _applies(BY_NAME[DeadlineName.UTL_PLACEMENT], record):
         placed = record.placed_at or now
         # Children are never to be placed in police custody: the clock is out at once.
         child = is_child(record.person.identity, placed)
-        found.append(_new(DeadlineName.UTL_PLACEMENT, placed, clocks, due_now=child))
+        found.append(_new(DeadlineName.UTL_PLACEMENT, placed, clocks, child=child, version=version))
+    for name in EXECUTION_CLOCKS:
+        entry = BY_NAME[name]
+        if entry.since <= version and _applies(entry, record):
+            child = child_at_request(record)
+            found.append(_new(name, now, clocks, child=child, version=version))
     remanded = decision.kind == "remand_decision"
     awareness: list[tuple[DeadlineName, datetime | None]] = [
         (DeadlineName.DETENTION_HEARING, record.apprehended_at),
@@ -141,11 +171,11 @@ def start(record: HandoverRecord, clocks: Clocks, now: datetime) -> HandoverReco
     for name, started in awareness:
         if started is None:
             continue
-        clock = _new(name, started, clocks)
+        clock = _new(name, started, clocks, version=version)
         if remanded and decision.decided_at <= clock.due_at:
             clock = replace(clock, state=DeadlineState.MET, met_at=decision.decided_at)
         found.append(clock)
-    return replace(record, deadlines=tuple(found), policy_version=POLICY_VERSION, clocks=clocks)
+    return replace(record, deadlines=tuple(found), policy_version=version, clocks=clocks)
 
 
 def _set(record: HandoverRecord, deadline: Deadline) -> HandoverRecord:
@@ -193,13 +223,22 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
     if record.policy_version is None:  # created before deadlines existed
         return change
     clocks = record.clocks or Clocks()
+    version = record.policy_version
     new = list(change.events)
     for index, event in enumerate(change.events):
         match event.data:
             case events.Accepted() | events.Rejected():
-                record = _meet(record, {DeadlineName.RESPONSE}, event.occurred_at)
+                record = _meet(
+                    record,
+                    {DeadlineName.RESPONSE, DeadlineName.DEFERRAL_REMINDER},
+                    event.occurred_at,
+                )
+            case events.Cancelled():
+                record = _meet(record, {DeadlineName.DEFERRAL_REMINDER}, event.occurred_at)
             case events.Deferred() as deferred:
                 record = _meet(record, {DeadlineName.RESPONSE}, event.occurred_at)
+                if BY_NAME[DeadlineName.DEFERRAL_REMINDER].since <= version:
+                    record = _remind(record, event.occurred_at, clocks, 1)
                 record, escalation = escalate(
                     record,
                     EscalationLevel.DEFERRAL,
@@ -211,11 +250,21 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                 deferred = replace(deferred, escalation=escalation.id)
                 new[index] = NewEvent(event.occurred_at, deferred)
             case events.Released(step=step):
-                gap = _new(DeadlineName.CUSTODY_GAP, event.occurred_at, clocks, suffix=f"-{step}")
+                gap = _new(
+                    DeadlineName.CUSTODY_GAP,
+                    event.occurred_at,
+                    clocks,
+                    suffix=f"-{step}",
+                    version=version,
+                )
                 record = replace(record, deadlines=(*record.deadlines, gap))
             case events.Received(step=step, unit=unit):
                 record = _meet(record, {DeadlineName.CUSTODY_GAP}, event.occurred_at, f"-{step}")
-                record = _meet(record, {DeadlineName.LVM_TRANSPORT_START}, event.occurred_at)
+                record = _meet(
+                    record,
+                    {DeadlineName.LVM_TRANSPORT_START, *EXECUTION_CLOCKS},
+                    event.occurred_at,
+                )
                 if actor.org != Org.POLISEN:
                     record = _meet(
                         record,
@@ -231,13 +280,27 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                         record,
                         deadlines=(
                             *record.deadlines,
-                            _new(DeadlineName.PRISON_PLACE_TARGET, event.occurred_at, clocks),
-                            _new(DeadlineName.PRISON_PLACE_ABSOLUTE, event.occurred_at, clocks),
+                            _new(
+                                DeadlineName.PRISON_PLACE_TARGET,
+                                event.occurred_at,
+                                clocks,
+                                version=version,
+                            ),
+                            _new(
+                                DeadlineName.PRISON_PLACE_ABSOLUTE,
+                                event.occurred_at,
+                                clocks,
+                                version=version,
+                            ),
                         ),
                     )
             case events.IncidentRecorded(number=number) as incident if incident.severity in SERIOUS:
                 report = _new(
-                    DeadlineName.INCIDENT_REPORT, event.occurred_at, clocks, suffix=f"-{number}"
+                    DeadlineName.INCIDENT_REPORT,
+                    event.occurred_at,
+                    clocks,
+                    suffix=f"-{number}",
+                    version=version,
                 )
                 record = replace(record, deadlines=(*record.deadlines, report))
                 record, escalation = escalate(
@@ -259,13 +322,29 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
     return Change(record, new)
 
 
+def _remind(record: HandoverRecord, at: datetime, clocks: Clocks, number: int) -> HandoverRecord:
+    """The `number`-th reminder of a deferral, running from `at` (every 4 h; 1 h for a child)."""
+    reminder = _new(
+        DeadlineName.DEFERRAL_REMINDER,
+        at,
+        clocks,
+        suffix=f"-{number}",
+        child=child_at_request(record),
+        version=record.policy_version or POLICY_VERSION,
+    )
+    return replace(record, deadlines=(*record.deadlines, reminder))
+
+
 def _close(record: HandoverRecord, clocks: Clocks, now: datetime) -> HandoverRecord:
     kept = []
     for deadline in record.deadlines:
         if deadline.open and deadline.name not in OUTLIVE_CLOSURE:
             deadline = replace(deadline, state=DeadlineState.CANCELLED, cancelled_at=now)
         kept.append(deadline)
-    return replace(record, deadlines=(*kept, _new(DeadlineName.ERASURE, now, clocks)))
+    erasure = _new(
+        DeadlineName.ERASURE, now, clocks, version=record.policy_version or POLICY_VERSION
+    )
+    return replace(record, deadlines=(*kept, erasure))
 
 
 def due(record: HandoverRecord, now: datetime) -> list[tuple[Deadline, str]]:
@@ -318,6 +397,14 @@ def fire(record: HandoverRecord, deadline: Deadline, what: str, now: datetime) -
         level = EscalationLevel.BREACH
     if deadline.name == DeadlineName.ERASURE and what == "breach":
         return erase(record, updated, now)
+    if (
+        deadline.name == DeadlineName.DEFERRAL_REMINDER
+        and what == "breach"
+        and record.state == State.DEFERRED
+    ):
+        # Still deferred: the next reminder runs from this one's due time.
+        number = int(deadline.id.rsplit("-", 1)[1]) + 1
+        record = _remind(record, deadline.due_at, record.clocks or Clocks(), number)
     escalation: str | None = None
     if level is not None:
         record, raised = escalate(

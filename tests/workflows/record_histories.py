@@ -24,7 +24,7 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
 from contracts import actions
-from contracts.api import HandoverRecord, TransferCreate
+from contracts.api import AssistanceCreate, HandoverCreate, HandoverRecord, TransferCreate
 from contracts.assessment import IncidentBody
 from contracts.common import UnitKind
 from contracts.workflow import (
@@ -38,7 +38,7 @@ from contracts.workflow import (
 )
 from devservers import EmbeddedPostgres, EmbeddedTemporal, free_port
 from services.handover.api import examples
-from services.handover.api.examples import TRANSFER_CREATE
+from services.handover.api.examples import ASSISTANCE_CREATE, TRANSFER_CREATE
 from services.handover.app import create_pool
 from services.handover.migrate import migrate
 from services.handover.settings import load_settings
@@ -52,7 +52,9 @@ TASK_QUEUE = "record-histories"
 Scenario = Callable[[Client], Awaitable[WorkflowHandle[object, object]]]
 
 
-async def create(client: Client) -> WorkflowHandle[object, object]:
+async def create(
+    client: Client, body: HandoverCreate | None = None
+) -> WorkflowHandle[object, object]:
     handover_id = str(uuid.uuid4())
     start: WithStartWorkflowOperation[object, object] = WithStartWorkflowOperation(
         WORKFLOW_NAME,
@@ -69,7 +71,7 @@ async def create(client: Client) -> WorkflowHandle[object, object]:
             ),
             reference="HO-2026-900001",
             fingerprint="recorded",
-            body=msgspec.convert(TRANSFER_CREATE, TransferCreate),
+            body=body or msgspec.convert(TRANSFER_CREATE, TransferCreate),
         ),
         start_workflow_operation=start,
         result_type=HandoverRecord,
@@ -112,10 +114,22 @@ async def deferred_then_cancelled(client: Client) -> WorkflowHandle[object, obje
     return handle
 
 
+async def assistance_deferred(client: Client) -> WorkflowHandle[object, object]:
+    """An LVU request (policy version 2: its execution clock and the deferral reminder),
+    deferred, accepted and cancelled."""
+    body = msgspec.convert(ASSISTANCE_CREATE | {"legal_basis": "lvu_43"}, AssistanceCreate)
+    handle = await create(client, body)
+    await step(handle, "defer", PLANNER, msgspec.convert(examples.DEFER, actions.DeferBody))
+    await step(handle, "accept", PLANNER, actions.AcceptBody(note="Place found."))
+    await step(handle, "cancel", OFFICER, msgspec.convert(examples.CANCEL, actions.CancelBody))
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "created": create,
     "transfer-completed": transfer_completed,
     "deferred-cancelled": deferred_then_cancelled,
+    "assistance-deferred": assistance_deferred,
 }
 
 

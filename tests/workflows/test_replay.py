@@ -6,6 +6,8 @@ A failure here means a change would break running requests: put it behind
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.codec import EncryptionCodec, new_key, parse_key
 from workflows.converter import data_converter
-from workflows.handover import HandoverWorkflow
+from workflows.handover import PATCH_DEADLINES, PATCH_POLICY_V2, HandoverWorkflow
 from workflows.worker import PASSTHROUGH
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
@@ -37,3 +39,24 @@ async def test_history_replays(path: Path) -> None:
     )
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await replayer.replay_workflow(history)
+
+
+def patches(path: Path) -> set[str]:
+    """The `workflow.patched` markers a committed history recorded."""
+    found = set()
+    for event in json.loads(path.read_text())["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker is not None and marker.get("markerName") == "core_patch":
+            data = marker["details"]["patch-data"]["payloads"][0]["data"]
+            found.add(json.loads(base64.b64decode(data))["id"])
+    return found
+
+
+def test_histories_span_both_deadline_policy_versions() -> None:
+    """Requests keep the policy version they started with: histories of requests under
+    version 1 (deadlines, no policy-2 marker) and under version 2 both replay above."""
+    marked = {path.stem: patches(path) for path in HISTORIES}
+    version_1 = [n for n, p in marked.items() if PATCH_DEADLINES in p and PATCH_POLICY_V2 not in p]
+    version_2 = [n for n, p in marked.items() if PATCH_POLICY_V2 in p]
+    assert version_1
+    assert "assistance-deferred-v4" in version_2
