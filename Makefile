@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # `make fuzz`: random examples per generated test (HANDOVER_FUZZ_EXAMPLES); `make test` runs a few.
 FUZZ_EXAMPLES ?= 300
 
-.PHONY: help bootstrap deps run test lint format typecheck pytest fuzz openapi migrate token bench clean
+.PHONY: help bootstrap deps run test lint format typecheck pytest fuzz openapi migrate token bench faults clean
 
 help: ## Show this list of targets
 	@echo "Usage: make <target> [VAR=value ...]"
@@ -71,6 +71,12 @@ token: deps ## Print a development JWT (ORG, UNIT, ROLE)
 
 bench: bootstrap ## Run the benchmark
 	$(VENV)/python -m bench
+
+# `make faults`: clients and minutes of load (FAULTS_CLIENTS, FAULTS_SECONDS).
+FAULTS_CLIENTS ?= 6
+FAULTS_SECONDS ?= 210
+faults: bootstrap ## Fault suite: 2 APIs + 2 workers under load while servers and processes fail
+	$(VENV)/python -m tests.faults --clients $(FAULTS_CLIENTS) --seconds $(FAULTS_SECONDS)
 
 clean: ## Remove local data under .dev/
 	rm -rf -- .dev

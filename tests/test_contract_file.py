@@ -10,6 +10,7 @@ import msgspec
 from contracts import actions
 from contracts.api import HandoverCreate
 from contracts.assessment import AssessmentBody, IncidentBody
+from contracts.webhooks import SubscriptionCreate
 from services.handover.cli import OPENAPI_PATH, openapi_document
 from services.handover.settings import load_settings
 
@@ -30,6 +31,7 @@ BODY_TYPES: dict[str, Any] = {
     "extendDeadline": actions.ExtendBody,
     "reportIncident": actions.ReportBody,
     "acknowledgeEscalation": actions.AcknowledgeBody,
+    "createSubscription": SubscriptionCreate,
 }
 
 

@@ -61,9 +61,16 @@ def _without_calls(sql: str) -> str:
     return "".join(out) + sql[at:]
 
 
+def _without_stored_scope(sql: str) -> str:
+    """An INSERT that stores a caller's scope (a webhook subscription keeps the scope of its
+    creator, for the delivery's `handover_visible` call) passes the arguments; it decides
+    nothing. Its VALUES list is cut, so a WHERE elsewhere in it is still checked."""
+    return re.sub(r"\bVALUES\s*\((?:[^()]|\([^()]*\))*\)", "VALUES ()", sql, flags=re.I)
+
+
 @pytest.mark.parametrize("path", sorted(SQL_DIR.glob("*.sql")), ids=lambda p: p.name)
 def test_no_query_writes_the_rule_out_again(path: Path) -> None:
-    rest = _without_calls(_without_comments(path.read_text()))
+    rest = _without_stored_scope(_without_calls(_without_comments(path.read_text())))
     found = [what for what, pattern in REPEATS.items() if pattern.search(rest)]
     assert not found, f"{path.name} repeats the visibility rule ({found}): call handover_visible"
 

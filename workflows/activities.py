@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -126,6 +129,29 @@ def refused(exc: BaseException) -> ApplicationError:
     )
 
 
+# How often a running activity tells Temporal it is alive (within its heartbeat timeout).
+HEARTBEAT_EVERY = 1.0
+
+
+@contextlib.asynccontextmanager
+async def heartbeating() -> AsyncIterator[None]:
+    """Heartbeat while the block runs: when the worker dies mid-activity, Temporal gives the
+    activity to another worker after the heartbeat timeout, not after start_to_close."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(HEARTBEAT_EVERY)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 class Projector:
     """Writes a workflow's new events and row to PostgreSQL in one transaction."""
 
@@ -136,7 +162,8 @@ class Projector:
     @activity.defn(name=ACTIVITY_PROJECT)
     async def project(self, projection: Projection) -> None:
         try:
-            await self._write(projection)
+            async with heartbeating():
+                await self._write(projection)
         except REFUSED as exc:
             log.error(
                 "projection.refused",
@@ -159,7 +186,7 @@ class Projector:
         """The retention run's erasure: the key goes, the erasure is logged, facts stay."""
         event = erasure.event
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with heartbeating(), self._pool.acquire() as conn, conn.transaction():
                 await conn.execute(INSERT_EVENT, *event_row(event, None))
                 await conn.execute(FORGET, event.handover_id, event.occurred_at)
                 await conn.execute(FORGET_ROW, event.handover_id, event.occurred_at, event.seq)

@@ -79,16 +79,23 @@ PATCH_CANONICAL_HASH = "canonical-hash-v2"
 # A closed request continues as new into a retention run without personal data once its
 # follow-up window ends, so the history holding the person's data closes then.
 PATCH_RETENTION_RUN = "retention-run-v1"
+# Requests created from here on run under deadline policy version 2 (a clock for every legal
+# basis, the deferral reminder, children's clocks); earlier ones keep version 1.
+PATCH_POLICY_V2 = "deadline-policy-v2"
 # A start whose create update never arrived (the API validates before it calls) ends itself.
 CREATE_GRACE = timedelta(hours=1)
 # After a request closes, incidents can still be recorded for follow-up.
 FOLLOW_UP = timedelta(days=30)
 # The projection retries until PostgreSQL is back: an accepted change is never dropped.
+# At most 5 s apart, so a change is written within seconds of PostgreSQL's return.
 PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
+    maximum_interval=timedelta(seconds=5),
 )
+# The projection heartbeats every second (workflows/activities.py): when its worker dies,
+# another worker retries it after this long instead of after start_to_close (15 s).
+PROJECTION_HEARTBEAT = timedelta(seconds=2)
 # The events a field time may not precede; assessments, incidents, deadline warnings and
 # acknowledgements happen beside the lifecycle and do not move that clock.
 LIFECYCLE_EVENTS = frozenset(
@@ -179,7 +186,8 @@ class HandoverWorkflow:
             try:
                 record = self._new_record(cmd, now)
                 if workflow.patched(PATCH_DEADLINES):
-                    record = deadline_engine.start(record, cmd.clocks, now)
+                    version = 2 if workflow.patched(PATCH_POLICY_V2) else 1
+                    record = deadline_engine.start(record, cmd.clocks, now, version)
             except Exception as exc:
                 raise self._fault(Refusal.INTERNAL_ERROR, UPDATE_CREATE, cmd.meta, exc) from exc
             self._fingerprint = cmd.fingerprint
@@ -533,6 +541,7 @@ class HandoverWorkflow:
                         erasure_deadline=archive.erasure_deadline,
                     ),
                     start_to_close_timeout=timedelta(seconds=15),
+                    heartbeat_timeout=PROJECTION_HEARTBEAT,
                     retry_policy=PROJECTION_RETRY,
                 )
             except ActivityError as exc:
@@ -783,6 +792,7 @@ class HandoverWorkflow:
                 ACTIVITY_PROJECT,
                 Projection(record=self._record, events=new, request_id=request_id),
                 start_to_close_timeout=timedelta(seconds=15),
+                heartbeat_timeout=PROJECTION_HEARTBEAT,
                 retry_policy=PROJECTION_RETRY,
             )
         except ActivityError as exc:

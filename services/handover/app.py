@@ -14,21 +14,26 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
 from temporalio.client import Client
+from temporalio.service import RetryConfig
 
 from services.handover.api import actions
 from services.handover.api.audit import AuditController
 from services.handover.api.deadlines import DeadlineController, EscalationController
 from services.handover.api.docs import repair_schema
+from services.handover.api.docs_assets import assets_router, swagger_plugin
 from services.handover.api.feed import FeedController
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
+from services.handover.api.reports import ReportController
 from services.handover.api.strict import StrictRequest, check_request
 from services.handover.api.units import UnitController
+from services.handover.api.webhooks import SubscriptionController
 from services.handover.auth import build_auth
+from services.handover.board import router as board_router
 from services.handover.errors import exception_handlers
+from services.handover.metrics import Metrics, metrics_route
 from services.handover.middleware import request_context, response_headers
 from services.handover.postgres import decode_json
 from services.handover.ratelimit import STORE, PostgresStore, rate_limit_config
@@ -40,6 +45,7 @@ from services.handover.temporal_gateway import TemporalGateway
 from services.handover.tokens import TokenVerifier
 from services.handover.unit_directory import UnitDirectory
 from services.handover.use_cases import HandoverService
+from services.handover.webhooks import WebhookService, WebhookStore
 from workflows.converter import data_converter
 
 API_VERSION = "1.0.0"
@@ -59,12 +65,25 @@ a read outside your own cases without one is flagged for the auditors.
 """
 
 
+# The client's own retry of a failed RPC (Temporal restarting, a lost connection): the SDK's
+# default backs off to 5 s between attempts, so a call could sleep 5 s after the server was
+# back; 1 s at most. The API's calls are bounded by HANDOVER_UPDATE_TIMEOUT_SECONDS anyway.
+RPC_RETRY = RetryConfig(
+    initial_interval_millis=100,
+    multiplier=1.5,
+    max_interval_millis=1000,
+    max_elapsed_time_millis=10_000,
+    max_retries=20,
+)
+
+
 async def connect_temporal(settings: Settings) -> Client:
     assert settings.temporal_address is not None
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings.payload_codec()),
+        retry_config=RPC_RETRY,
     )
 
 
@@ -102,6 +121,14 @@ def create_app(settings: Settings) -> Litestar:
         app.state.temporal = temporal
         app.state.handovers = HandoverService(repository, temporal, settings.clocks())
         app.state.queries = HandoverQueries(repository, audit_key=settings.audit_key_bytes())
+        app.state.webhooks = WebhookService(
+            WebhookStore(pool, timeout=settings.db_timeout_seconds),
+            app.state.queries,
+            temporal,
+            secrets=settings.webhook_secrets(),
+            policy=settings.webhook_policy(),
+            allow_loopback=settings.webhook_allow_loopback,
+        )
         rate_store.attach(pool)
         app.state.units = UnitDirectory(repository)
         app.state.revocations = Revocations(
@@ -124,6 +151,10 @@ def create_app(settings: Settings) -> Litestar:
         queries: HandoverQueries = state.queries
         return queries
 
+    def provide_webhooks(state: State) -> WebhookService:
+        webhooks: WebhookService = state.webhooks
+        return webhooks
+
     def provide_temporal(state: State) -> TemporalGateway:
         temporal: TemporalGateway = state.temporal
         return temporal
@@ -131,6 +162,7 @@ def create_app(settings: Settings) -> Litestar:
     auth = build_auth(settings)
     rate_store = PostgresStore()
     rate_limit = rate_limit_config(settings.rate_limit_per_minute)
+    metrics = Metrics()
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     config = AppConfig(
         route_handlers=[
@@ -140,20 +172,26 @@ def create_app(settings: Settings) -> Litestar:
             EscalationController,
             AuditController,
             FeedController,
+            SubscriptionController,
             UnitController,
             HealthController,
+            ReportController,
+            metrics_route(metrics, settings.metrics_token),
+            assets_router(),
+            board_router(),
         ],
         dependencies={
             "repository": Provide(provide_repository, sync_to_thread=False),
             "handovers": Provide(provide_handovers, sync_to_thread=False),
             "queries": Provide(provide_queries, sync_to_thread=False),
             "temporal": Provide(provide_temporal, sync_to_thread=False),
+            "webhooks": Provide(provide_webhooks, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
         before_request=check_request,
         request_class=StrictRequest,
         lifespan=[lifespan],
-        middleware=[rate_limit.middleware],
+        middleware=[metrics.middleware, rate_limit.middleware],
         before_send=[response_headers],
         stores={STORE: rate_store},
         # Closed unless origins are configured: no browser page elsewhere may call the API.
@@ -173,11 +211,14 @@ def create_app(settings: Settings) -> Litestar:
                 Tag(name="handovers", description="Handover requests and their lifecycle."),
                 Tag(name="deadlines", description="Legal deadlines, extensions, escalations."),
                 Tag(name="audit", description="Who read which person's data."),
+                Tag(name="webhooks", description="Signed webhooks: subscriptions, deliveries."),
+                Tag(name="reports", description="Follow-up reports per unit: JSON, CSV, SVG."),
                 Tag(name="reference data", description="Units that can be parties."),
                 Tag(name="health", description="Probes."),
             ],
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # Swagger UI from local assets (no CDN): services/handover/api/docs_assets.py.
+            render_plugins=[swagger_plugin()],
         ),
     )
     config = auth.on_app_init(config)

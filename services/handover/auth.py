@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import jwt
 import msgspec
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
@@ -45,28 +46,35 @@ class BearerOnly(JWTAuthenticationMiddleware):
     async def authenticate_token(
         self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        state = connection.app.state
-        verifier: TokenVerifier = state.token_verifier
-        try:
-            claims = await verifier.verify(encoded_token)
-        except InvalidToken as exc:
-            raise NotAuthorizedException(f"Invalid token: {exc}") from exc
-        actor = actor_from_claims(claims, verifier.max_lifetime)
-        if actor is None:
-            raise NotAuthorizedException(
-                "Invalid token: claims org, unit, roles and sub of the documented shape, "
-                "and a lifetime of at most the configured hours, are required"
-            )
-        directory: UnitDirectory | None = getattr(state, "units", None)
-        if directory is not None:
-            await check_holder(actor, directory)
-        revocations: Revocations | None = getattr(state, "revocations", None)
-        jti = claims.get("jti")
-        if revocations is not None and await revocations.revoked(
-            jti=jti if isinstance(jti, str) else None, sub=actor.sub, now=datetime.now(UTC)
-        ):
-            raise NotAuthorizedException("This token has been revoked.")
+        actor, claims = await verify_token(encoded_token, connection.app.state)
         return AuthenticationResult(user=actor, auth=claims)
+
+
+async def verify_token(encoded_token: str, state: State) -> tuple[Actor, dict[str, Any]]:
+    """The caller behind a token, checked as every API call checks it: signature and claims,
+    the unit and the roles against the reference data, and the revoked-token list. Raises
+    NotAuthorizedException (401) or Forbidden (403). The board's cookie sign-in uses it too."""
+    verifier: TokenVerifier = state.token_verifier
+    try:
+        claims = await verifier.verify(encoded_token)
+    except InvalidToken as exc:
+        raise NotAuthorizedException(f"Invalid token: {exc}") from exc
+    actor = actor_from_claims(claims, verifier.max_lifetime)
+    if actor is None:
+        raise NotAuthorizedException(
+            "Invalid token: claims org, unit, roles and sub of the documented shape, "
+            "and a lifetime of at most the configured hours, are required"
+        )
+    directory: UnitDirectory | None = getattr(state, "units", None)
+    if directory is not None:
+        await check_holder(actor, directory)
+    revocations: Revocations | None = getattr(state, "revocations", None)
+    jti = claims.get("jti")
+    if revocations is not None and await revocations.revoked(
+        jti=jti if isinstance(jti, str) else None, sub=actor.sub, now=datetime.now(UTC)
+    ):
+        raise NotAuthorizedException("This token has been revoked.")
+    return actor, claims
 
 
 async def check_holder(actor: Actor, directory: UnitDirectory) -> None:

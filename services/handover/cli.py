@@ -1,9 +1,10 @@
-"""The `handover` command: dev, api, worker, migrate, token, openapi."""
+"""The `handover` command: dev, api, worker, migrate, token, openapi, simulate."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 import msgspec
 
 from contracts.common import Org, Role
+from services.handover import simulate as simulation
 from services.handover.auth import issue_token
 from services.handover.logs import configure_logging
 from services.handover.settings import DEV_JWT_SECRET, ROOT, Settings, load_settings
@@ -36,7 +38,18 @@ def _announce(settings: Settings) -> None:
         f"  API docs       {api}/schema  (Swagger UI: {api}/schema/swagger)",
         f"  OpenAPI JSON   {api}/schema/openapi.json",
         f"  Health         {api}/health/ready",
+        f"  Board          {api}/board",
     ]
+    if not (settings.jwks_url or settings.jwks_file):
+        # Development only: a coordinator's token in the fragment, which no server logs.
+        token = issue_token(
+            settings,
+            sub="dev-coordinator",
+            org=Org.KRIMINALVARDEN,
+            unit="kv-samordning-nationell",
+            roles=[Role.COORDINATOR],
+        )
+        lines.append(f"  Board sign-in  {api}/board/sign-in#token={token}")
     if settings.temporal_address and settings.temporal_address.endswith(
         f":{settings.temporal_port}"
     ):
@@ -151,6 +164,10 @@ def main(argv: list[str] | None = None) -> None:
         "verify", help="check the hash chain of an exported case or an event log (JSON file)"
     )
     verify.add_argument("file", type=Path, help="GET .../export or GET .../events saved to a file")
+    simulation.add_arguments(
+        sub.add_parser("simulate", help="play Kriminalvården's side against a running service"),
+        settings_hint="http://HANDOVER_API_HOST:HANDOVER_API_PORT",
+    )
     openapi = sub.add_parser("openapi", help="write contracts/openapi.json")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     args = parser.parse_args(argv)
@@ -182,6 +199,14 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit("set DATABASE_URL (the service's PostgreSQL)")
             number = asyncio.run(_revoke(settings.database_url, args, until))
             print(f"revocation {number} in force until {until.isoformat()}")
+        case "simulate":
+            config = simulation.config_from_args(
+                args,
+                base_url=f"http://{settings.api_host}:{settings.api_port}",
+                jwt_secret=settings.jwt_secret,
+            )
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(simulation.simulate(config))
         case "keygen":
             from workflows.codec import new_key
 

@@ -20,12 +20,16 @@ SQL_DIR = Path(__file__).with_name("sql")
 # kept (refused, reset, unreachable, DNS), none in time (pool or statement timeout), or the
 # server turns work away (starting up, shutting down, too many connections, query cancelled).
 # Errors of the SQL or its arguments are bugs and stay what they are.
+# InternalClientError ("cannot switch to state N; another operation (2) is in progress") is
+# what asyncpg raises when the server shuts down in the middle of a statement or of a pooled
+# connection's reset (found by the fault suite, tests/faults/, as a 500 at PostgreSQL's stop).
 OUTAGES: tuple[type[Exception], ...] = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InternalClientError,
 )
 
 # `:name` outside comments, string literals, quoted identifiers and `::` casts.

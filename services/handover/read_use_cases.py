@@ -155,6 +155,10 @@ class HandoverQueries:
             raise NotFound(f"No handover request {handover_id}.")
         return unit
 
+    async def scope(self, actor: Actor) -> Scope:
+        """The caller's visibility scope (a webhook subscription keeps its creator's)."""
+        return await self._scope(actor)
+
     async def _scope(self, actor: Actor, own: Unit | None = None) -> Scope:
         """Which requests a caller may see: the arguments of the one rule, handover_visible
         (infra/migrations/20261201000400_visibility.sql), that lists, the feed, escalations
@@ -235,13 +239,15 @@ class HandoverQueries:
             chain_verified=verify_served(msgspec.to_builtins(events)) is None,
         )
 
-    async def events(self, *, actor: Actor, handover_id: str, request_id: str) -> list[EventView]:
+    async def events(
+        self, *, actor: Actor, handover_id: str, request_id: str, action: str = "read_events"
+    ) -> list[EventView]:
         """The event log; after erasure its envelopes still serve to verify the chain."""
         await self._visible_to(actor, handover_id)
         events = await self._repo.list_events(handover_id=handover_id)
         await self._repo.log_access(
             actor=actor,
-            action="read_events",
+            action=action,
             handover_ids=[handover_id],
             purpose=current_purpose(),
             request_id=request_id,
@@ -261,6 +267,8 @@ class HandoverQueries:
         due_before: datetime | None = None,
         breached: bool | None = None,
         sort: str = "created",
+        legal_basis: str | None = None,
+        action: str = "list",
     ) -> HandoverPage:
         after = decode_cursor(cursor, sort) if cursor else None
         scope = await self._scope(actor)
@@ -277,12 +285,13 @@ class HandoverQueries:
             due_before=due_before,
             breached=breached,
             by_due=sort == "next_due",
+            legal_basis=legal_basis,
         )
         page, more = rows[:limit], len(rows) > limit
         if page:
             await self._repo.log_access(
                 actor=actor,
-                action="list",
+                action=action,
                 handover_ids=[row.id for row in page],
                 purpose=current_purpose(),
                 request_id=request_id,

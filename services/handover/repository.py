@@ -160,6 +160,7 @@ class Repository:
         by_due: bool = False,
         scope_org: str | None = None,
         scope_region: str | None = None,
+        legal_basis: str | None = None,
     ) -> list[ListedRow]:
         rows = await self._fetch(
             "list_handovers_by_due" if by_due else "list_handovers",
@@ -172,10 +173,16 @@ class Repository:
             unit=unit,
             due_before=due_before,
             breached=breached,
+            legal_basis=legal_basis,
             **_after(after),
             limit=limit,
         )
         return [_listed(row) for row in rows]
+
+    async def open_deadline_states(self, *, handover_ids: list[str]) -> dict[str, str]:
+        """For each request with an open deadline: `warned` if one is warned, else `running`."""
+        rows = await self._fetch("open_deadline_states", handover_ids=handover_ids)
+        return {row["handover_id"]: ("warned" if row["warned"] else "running") for row in rows}
 
     async def can_see(
         self,
@@ -255,6 +262,11 @@ class Repository:
         )
         return [((row["tx"], row["global_seq"]), _feed_event(row)) for row in rows]
 
+    async def feed_head(self) -> tuple[str, int] | None:
+        """The position of the newest event the feed may hand out now (None: no event yet)."""
+        rows = await self._fetch("feed_head")
+        return (rows[0]["tx"], rows[0]["global_seq"]) if rows else None
+
     async def list_units(self, *, org: str | None, kind: str | None) -> list[Unit]:
         return await self._structs("list_units", Unit, org=org, kind=kind)
 
@@ -327,3 +339,8 @@ class Repository:
             request_id=request_id,
             roles=[str(role) for role in actor.roles],
         )
+
+    async def aggregate(self, name: str, /, **values: object) -> asyncpg.Record:
+        """One row of aggregates over the clear facts (reports, metrics): never personal data,
+        so not audited. `name` is a file in sql/ that returns exactly one row."""
+        return (await self._fetch(name, **values))[0]

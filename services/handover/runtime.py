@@ -10,6 +10,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import msgspec
 import structlog
 import uvicorn
@@ -57,14 +58,10 @@ async def serve(settings: Settings, *, api: bool, worker: bool, stop: asyncio.Ev
     tasks: list[asyncio.Task[None]] = []
     server = _uvicorn(settings) if api else None
     pool = None
-    temporal_worker = None
+    halt = asyncio.Event()  # the worker drains and stops
     if worker:
         pool = await create_pool(settings)
-        client = await connect_temporal(settings)
-        temporal_worker = create_worker(
-            client, pool, task_queue=settings.task_queue, audit_key=settings.audit_key_bytes()
-        )
-        tasks.append(asyncio.create_task(temporal_worker.run(), name="worker"))
+        tasks.append(asyncio.create_task(run_worker(settings, pool, halt), name="worker"))
     if server is not None:
         tasks.append(asyncio.create_task(server.serve(), name="api"))
     waiter = asyncio.create_task(stop.wait())
@@ -72,14 +69,90 @@ async def serve(settings: Settings, *, api: bool, worker: bool, stop: asyncio.Ev
     failed = [t for t in done if t is not waiter and t.exception() is not None]
     if server is not None:
         server.should_exit = True
-    if temporal_worker is not None:
-        await temporal_worker.shutdown()
+    halt.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     if pool is not None:
         await pool.close()
     waiter.cancel()
     if failed:
         raise failed[0].exception()  # type: ignore[misc]
+
+
+# Back-off between attempts to reach Temporal, or to run the worker again after it stopped
+# on an error: from 0.5 s, doubling, at most 10 s; reset once a worker ran a minute.
+RECONNECT_FIRST = 0.5
+RECONNECT_MAX = 10.0
+RAN_LONG_ENOUGH = 60.0
+
+
+async def run_worker(settings: Settings, pool: asyncpg.Pool, halt: asyncio.Event) -> None:
+    """The Temporal worker until `halt`, outliving Temporal's absence.
+
+    When Temporal cannot be reached, or the worker stops on an error (the server went away
+    or restarted), this logs it and connects again with back-off instead of leaving the
+    process. PostgreSQL's absence does not stop the worker: the projection activity retries
+    until it is back. On `halt` (SIGTERM) the worker stops polling and lets in-flight
+    workflow tasks and activities finish (`graceful_shutdown_timeout`, workflows/worker.py).
+    """
+    delay = RECONNECT_FIRST
+    failures = 0
+    while not halt.is_set():
+        try:
+            client = await connect_temporal(settings)
+        except RuntimeError as exc:  # the SDK's one report of a failed connect
+            failures += 1
+            log.warning(
+                "worker.temporal_unreachable",
+                address=settings.temporal_address,
+                error=str(exc),
+                failures=failures,
+                retry_in_seconds=delay,
+            )
+            await _pause(halt, delay)
+            delay = min(delay * 2, RECONNECT_MAX)
+            continue
+        temporal_worker = create_worker(
+            client,
+            pool,
+            task_queue=settings.task_queue,
+            audit_key=settings.audit_key_bytes(),
+            webhooks=settings.webhook_config(),
+        )
+        log.info(
+            "worker.connected",
+            address=settings.temporal_address,
+            task_queue=settings.task_queue,
+            after_failures=failures,
+        )
+        started = asyncio.get_running_loop().time()
+        running = asyncio.create_task(temporal_worker.run(), name="temporal-worker")
+        halted = asyncio.create_task(halt.wait())
+        await asyncio.wait([running, halted], return_when=asyncio.FIRST_COMPLETED)
+        if halt.is_set():
+            await temporal_worker.shutdown()  # drains; `running` then returns
+            with contextlib.suppress(Exception):
+                await running
+            log.info("worker.stopped")
+            return
+        halted.cancel()
+        error = running.exception()
+        if asyncio.get_running_loop().time() - started > RAN_LONG_ENOUGH:
+            delay = RECONNECT_FIRST
+        failures += 1
+        log.warning(
+            "worker.failed",
+            error=repr(error) if error is not None else "stopped",
+            failures=failures,
+            retry_in_seconds=delay,
+        )
+        await _pause(halt, delay)
+        delay = min(delay * 2, RECONNECT_MAX)
+
+
+async def _pause(halt: asyncio.Event, seconds: float) -> None:
+    """Sleep, unless halted meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(halt.wait(), seconds)
 
 
 async def run_processes(settings: Settings, *, api: bool, worker: bool) -> None:

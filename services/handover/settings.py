@@ -11,8 +11,10 @@ import msgspec
 from msgspec import Meta
 
 from contracts.deadline_policy import Clocks
+from contracts.webhooks import WebhookPolicy
 from contracts.workflow import DEFAULT_TASK_QUEUE
 from workflows.codec import EncryptionCodec, PayloadKeyError, parse_key
+from workflows.webhook_activities import SecretBox, WebhookConfig
 
 DEV_JWT_SECRET = "development-only-secret-change-me-in-production-0123456789"  # noqa: S105
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +70,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     custody_gap_seconds: Annotated[float, Meta(gt=0)] = 900
     incident_report_days: Annotated[int, Meta(ge=0)] = 0
     retention_days: Annotated[int, Meta(ge=1)] = 730
+    # Operational defaults where the law names no hours (deadline policy version 2).
+    assistance_execution_hours: Annotated[float, Meta(gt=0)] = 24
+    assistance_execution_child_hours: Annotated[float, Meta(gt=0)] = 12
+    deferral_reminder_hours: Annotated[float, Meta(gt=0)] = 4
+    deferral_reminder_child_hours: Annotated[float, Meta(gt=0)] = 1
+    # Webhooks. The key (base64 of 32 bytes) seals each subscription's secret in PostgreSQL;
+    # unset, the payload key (and its old keys) does. API and worker need the same keys.
+    webhook_key: str | None = None
+    webhook_old_keys: str = ""  # comma-separated keys that still open secrets (rotation)
+    # Plain http to localhost/127.0.0.1 (development and tests); never in production.
+    webhook_allow_loopback: bool = False
+    webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=30)] = 5.0
+    webhook_initial_backoff_seconds: Annotated[float, Meta(gt=0)] = 2.0
+    webhook_max_backoff_seconds: Annotated[float, Meta(gt=0)] = 300.0
+    # Consecutive failed attempts of one event before the subscription pauses.
+    webhook_max_failures: Annotated[int, Meta(ge=1, le=100)] = 8
+    # How often an idle subscription looks for new events.
+    webhook_poll_seconds: Annotated[float, Meta(gt=0, le=3600)] = 2.0
+    # Bearer token a Prometheus scraper sends to /metrics; unset: only loopback may scrape.
+    metrics_token: Annotated[str, Meta(min_length=16)] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -85,6 +107,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         old = [parse_key(k.strip()) for k in self.payload_old_keys.split(",") if k.strip()]
         return EncryptionCodec(parse_key(self.payload_key), old)
 
+    def webhook_secrets(self) -> SecretBox | None:
+        """What seals and opens subscription secrets: the webhook key, else the payload key."""
+        if self.webhook_key is not None:
+            key, old_text = self.webhook_key, self.webhook_old_keys
+        elif self.payload_key is not None:
+            key, old_text = self.payload_key, self.payload_old_keys
+        else:
+            return None
+        old = [parse_key(k.strip()) for k in old_text.split(",") if k.strip()]
+        return SecretBox(parse_key(key), old)
+
+    def webhook_policy(self) -> WebhookPolicy:
+        return WebhookPolicy(
+            initial_backoff_seconds=self.webhook_initial_backoff_seconds,
+            max_backoff_seconds=self.webhook_max_backoff_seconds,
+            max_failures=self.webhook_max_failures,
+            poll_seconds=self.webhook_poll_seconds,
+            timeout_seconds=self.webhook_timeout_seconds,
+        )
+
+    def webhook_config(self) -> WebhookConfig:
+        return WebhookConfig(
+            secrets=self.webhook_secrets(), allow_loopback=self.webhook_allow_loopback
+        )
+
     def audit_key_bytes(self) -> bytes | None:
         return None if self.audit_key is None else parse_key(self.audit_key)
 
@@ -94,6 +141,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             custody_gap_seconds=self.custody_gap_seconds,
             incident_report_days=self.incident_report_days,
             retention_days=self.retention_days,
+            assistance_execution_hours=self.assistance_execution_hours,
+            assistance_execution_child_hours=self.assistance_execution_child_hours,
+            deferral_reminder_hours=self.deferral_reminder_hours,
+            deferral_reminder_child_hours=self.deferral_reminder_child_hours,
         )
 
     def with_servers(self, *, database_url: str, temporal_address: str) -> Settings:
@@ -117,6 +168,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         settings = msgspec.convert(raw, Settings, strict=False)
         settings.payload_codec()  # a bad key fails here, at start, not at the first request
         settings.audit_key_bytes()
+        settings.webhook_secrets()
     except (msgspec.ValidationError, PayloadKeyError) as exc:
         raise SystemExit(f"invalid setting: {exc}") from exc
     return settings

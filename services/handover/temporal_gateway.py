@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from contracts.api import HandoverRecord
 from contracts.lifecycle import Action
 from contracts.refusals import Refusal
+from contracts.webhooks import WEBHOOK_WORKFLOW, WebhookStart, webhook_workflow_id
 from contracts.workflow import (
     UPDATE_CREATE,
     WORKFLOW_NAME,
@@ -33,6 +34,7 @@ from services.handover.api.links import see
 from services.handover.errors import (
     BlockedAction,
     ChangeNotStored,
+    Conflict,
     FieldError,
     Forbidden,
     IdempotencyKeyReused,
@@ -53,6 +55,11 @@ T = TypeVar("T")
 TRANSIENT = frozenset(
     {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
 )
+# A workflow task a worker took and never finished (the worker was killed) is given to
+# another after this long; Temporal's default is 10 s. A request's task is small (one
+# update, a short history): 3 s leaves room for a loaded machine (a task that overruns is
+# only retried). Fixed when the workflow starts. Measured by tests/faults/ (4 s: ~4.3 s).
+WORKFLOW_TASK_TIMEOUT = timedelta(seconds=3)
 NOT_CONFIRMED = (
     "The change was not confirmed in time. Retry with the same Idempotency-Key: "
     "it is applied once and the retry returns its result."
@@ -72,6 +79,19 @@ def blocked_actions(found: object) -> list[BlockedAction]:
             BlockedAction(action=action, reason=reason, detail=detail, see=see(action, reason))
         )
     return result
+
+
+def _settle(start: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Read the start's outcome, which nobody here needs, so that it is not left unread.
+
+    The SDK hands the start's result, or its error when the update-with-start failed (the
+    RPC error, or the CancelledError of our timeout), to a future of the operation that
+    only `workflow_handle()` reads. Unread, a failed one is logged as "Future exception was
+    never retrieved" when it is collected; the call's own error is what we report.
+    """
+    future = getattr(start, "_workflow_handle", None)
+    if isinstance(future, asyncio.Future) and future.done() and not future.cancelled():
+        future.exception()
 
 
 class WorkflowGone(Exception):
@@ -118,6 +138,7 @@ class TemporalGateway:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             # A closed request's id is never reused: a late retry must not start a new run.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            task_timeout=WORKFLOW_TASK_TIMEOUT,
         )
 
         async def call(client: Client) -> HandoverRecord:
@@ -130,6 +151,8 @@ class TemporalGateway:
             return await self._guarded(call)
         except WorkflowAlreadyStartedError as exc:
             raise IllegalTransition("This request is already closed.") from exc
+        finally:
+            _settle(start)
 
     async def update(
         self, *, handover_id: str, name: str, update_id: str, cmd: Command[Any]
@@ -149,6 +172,41 @@ class TemporalGateway:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
             raise WorkflowGone(handover_id) from exc
+
+    async def start_webhook(self, start: WebhookStart) -> None:
+        """Start a subscription's delivery workflow (its id is never reused)."""
+
+        async def call(client: Client) -> None:
+            await client.start_workflow(
+                WEBHOOK_WORKFLOW,
+                start,
+                id=webhook_workflow_id(start.subscription_id),
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+
+        await self._guarded(call)
+
+    async def webhook_update(self, subscription_id: str, name: str, arg: object = None) -> None:
+        """Send pause, resume, stop or redeliver to a subscription's workflow and await it.
+        A stopped subscription is a 409; a workflow that is gone raises WorkflowGone."""
+
+        async def call(client: Client) -> None:
+            handle = client.get_workflow_handle(webhook_workflow_id(subscription_id))
+            extra: dict[str, Any] = {} if arg is None else {"arg": arg}
+            try:
+                await handle.execute_update(
+                    name, rpc_timeout=timedelta(seconds=self._timeout), **extra
+                )
+            except WorkflowUpdateFailedError as exc:
+                raise Conflict("The subscription is stopped.") from exc
+
+        try:
+            await self._guarded(call)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            raise WorkflowGone(subscription_id) from exc
 
     def _update(self, update_id: str) -> dict[str, Any]:
         """An update's options: its id (deduplicated by Temporal), result type, RPC timeout."""

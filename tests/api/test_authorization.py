@@ -263,6 +263,16 @@ async def _feed(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str
     return await _send(api, "GET", "/v1/events", p.police)
 
 
+async def _deliveries(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
+    url = {"url": "https://kv-integration.example.se/hooks"}
+    made = await api.post("/v1/subscriptions", json=url, headers=p.coordinator)
+    assert made.status_code == 201, made.text
+    path = f"/v1/subscriptions/{made.json()['id']}"
+    result = await _send(api, "GET", f"{path}/deliveries", p.coordinator)
+    assert (await api.delete(path, headers=p.coordinator)).status_code == 204
+    return result
+
+
 async def _assess(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
     flow = await Flow(api, p).create()
     path = f"{flow.path}/security-assessment"
@@ -311,6 +321,7 @@ PERSONAL: dict[tuple[str, str], Call] = {
     ("POST", f"{BASE}/incidents/{{number:int}}/report"): _report,
     ("POST", f"{BASE}/deadlines/{{deadline:str}}/extend"): _extend,
     ("GET", "/v1/events"): _feed,
+    ("GET", "/v1/subscriptions/{subscription_id:uuid}/deliveries"): _deliveries,
     ("POST", f"{BASE}/accept"): _action("accept", State.REQUESTED, "planner", lambda: {}),
     ("POST", f"{BASE}/defer"): _action("defer", State.REQUESTED, "planner", lambda: examples.DEFER),
     ("POST", f"{BASE}/reject"): _action(
@@ -342,6 +353,19 @@ NOT_PERSONAL = {
     ("GET", "/v1/escalations"),
     ("POST", "/v1/escalations/{escalation_id:uuid}/acknowledge"),
     ("GET", "/v1/audit/access"),
+    # Follow-up reports: counts and durations over many requests, no person.
+    ("GET", "/v1/reports/{unit:str}"),
+    ("GET", "/v1/reports/{unit:str}/csv"),
+    ("GET", "/v1/reports/{unit:str}/charts/{chart:str}"),
+    # Webhook subscriptions: a URL, event types and a status; the deliveries list (above) and
+    # the deliveries themselves (the access log's `webhook_delivery`) carry personal data.
+    ("POST", "/v1/subscriptions"),
+    ("GET", "/v1/subscriptions"),
+    ("GET", "/v1/subscriptions/{subscription_id:uuid}"),
+    ("DELETE", "/v1/subscriptions/{subscription_id:uuid}"),
+    ("POST", "/v1/subscriptions/{subscription_id:uuid}/pause"),
+    ("POST", "/v1/subscriptions/{subscription_id:uuid}/resume"),
+    ("POST", "/v1/subscriptions/{subscription_id:uuid}/deliveries/{delivery_id:uuid}/redeliver"),
 }
 
 

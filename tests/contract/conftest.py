@@ -6,6 +6,7 @@ operation is allowed, and the token of the party allowed to call it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -41,6 +42,10 @@ def api_process(settings: Settings, scratch: Path) -> Iterator[str]:
         "HANDOVER_AUDIT_KEY": settings.audit_key or "",
         "HANDOVER_JWT_SECRET": settings.jwt_secret,
         "HANDOVER_RATE_LIMIT_PER_MINUTE": str(settings.rate_limit_per_minute),
+        # Subscriptions the contract test makes point at a closed port on loopback.
+        "HANDOVER_WEBHOOK_ALLOW_LOOPBACK": "true",
+        "HANDOVER_WEBHOOK_INITIAL_BACKOFF_SECONDS": "1",
+        "HANDOVER_WEBHOOK_POLL_SECONDS": "1",
     }
     logs = {name: open(scratch / f"{name}.log", "wb") for name in ("api", "worker")}  # noqa: SIM115
     processes = [
@@ -81,6 +86,50 @@ class Target:
 
 
 ONE = "/v1/handovers/{handover_id}"
+SUBSCRIPTIONS = "/v1/subscriptions"
+SUBSCRIPTION = {"url": "http://127.0.0.1:9/contract-test-hook"}  # port 9: nobody listens
+
+
+async def _subscriptions(
+    api: httpx.AsyncClient, p: Parties
+) -> list[tuple[str, str, dict[str, str | int]]]:
+    """A subscription per changing operation, and one whose first delivery has failed."""
+    headers = p.coordinator
+
+    async def made() -> str:
+        created = await api.post(SUBSCRIPTIONS, json=SUBSCRIPTION, headers=headers)
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    shared, to_pause, to_resume, to_stop = [await made() for _ in range(4)]
+    paused = await api.post(f"{SUBSCRIPTIONS}/{to_resume}/pause", headers=headers)
+    assert paused.status_code == 200, paused.text
+    # A new request's first event goes to the shared subscription's (failing) receiver.
+    await Flow(api, p).create()
+    delivery = None
+    for _ in range(150):
+        found = await api.get(f"{SUBSCRIPTIONS}/{shared}/deliveries", headers=headers)
+        items = found.json().get("items", []) if found.status_code == 200 else []
+        if items:
+            delivery = items[0]["id"]
+            break
+        await asyncio.sleep(0.2)
+    assert delivery is not None, "no delivery attempt was recorded"
+    one = "/{subscription_id}"
+    return [
+        ("POST", "", {}),
+        ("GET", "", {}),
+        ("GET", one, {"subscription_id": shared}),
+        ("DELETE", one, {"subscription_id": to_stop}),
+        ("POST", f"{one}/pause", {"subscription_id": to_pause}),
+        ("POST", f"{one}/resume", {"subscription_id": to_resume}),
+        ("GET", f"{one}/deliveries", {"subscription_id": shared}),
+        (
+            "POST",
+            f"{one}/deliveries/{{delivery_id}}/redeliver",
+            {"subscription_id": shared, "delivery_id": delivery},
+        ),
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +165,7 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
         # The destination of an assistance is no unit, so its holder may complete it.
         in_transit = await Flow(api, p).create(fresh(examples.ASSISTANCE_CREATE))
         await in_transit.to(State.IN_TRANSIT)
+        subscriptions = await _subscriptions(api, p)
         at = {
             "shared": shared.id,
             "accept": (await requested()).id,
@@ -143,11 +193,17 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
         "GET /v1/events": Target(p.police),
         "GET /v1/escalations": Target(p.coordinator),
         "GET /v1/audit/access": Target(auditor),
+        "GET /v1/reports/{unit}": Target(p.coordinator, {"unit": "pa-kronoberg"}),
+        "GET /v1/reports/{unit}/csv": Target(p.coordinator, {"unit": "pa-kronoberg"}),
+        "GET /v1/reports/{unit}/charts/{chart}": Target(
+            p.coordinator, {"unit": "pa-kronoberg", "chart": "deadlines"}
+        ),
         "POST /v1/escalations/{escalation_id}/acknowledge": Target(
             p.coordinator, {"escalation_id": escalation}
         ),
         f"GET {ONE}": on("shared", p.police),
         f"GET {ONE}/events": on("shared", p.police),
+        f"GET {ONE}/export": on("shared", p.police),
         f"GET {ONE}/incidents": on("shared", p.police),
         f"GET {ONE}/incidents/{{number}}": on("shared", p.police, number=1),
         f"GET {ONE}/security-assessment": on("shared", p.police),
@@ -166,4 +222,8 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
         f"POST {ONE}/release": on("release", p.police),
         f"POST {ONE}/receive": on("receive", p.escort),
         f"POST {ONE}/complete": on("complete", p.escort),
+        **{
+            f"{method} {SUBSCRIPTIONS}{suffix}": Target(p.coordinator, path)
+            for method, suffix, path in subscriptions
+        },
     }

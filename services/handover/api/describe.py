@@ -14,7 +14,15 @@ from collections.abc import Iterable
 from contracts.access import ANY_KIND, ANY_ORG, HOLDERS
 from contracts.assessment import SERIOUS
 from contracts.common import FINAL_STATES, Org, Role, State
-from contracts.deadline_policy import POLICY, DeadlineName, Due, Entry, Rule, Start
+from contracts.deadline_policy import (
+    EXECUTION_CLOCKS,
+    POLICY,
+    DeadlineName,
+    Due,
+    Entry,
+    Rule,
+    Start,
+)
 from contracts.lifecycle import (
     ASSESSING,
     MOMENTARY,
@@ -94,21 +102,24 @@ STARTS: dict[str, frozenset[Start]] = {
             Start.PLACEMENT,
         }
     ),
+    "deferHandover": frozenset({Start.DEFERRAL}),
     "releaseHandover": frozenset({Start.RELEASE}),
     "receiveHandover": frozenset({Start.INTAKE}),
     "recordIncident": frozenset({Start.SERIOUS_INCIDENT}),
 }
 START_WHEN = {"receiveHandover": " (on reception at a remand prison that is the destination)"}
 MEETS: dict[str, frozenset[DeadlineName]] = {
-    "acceptHandover": frozenset({DeadlineName.RESPONSE}),
+    "acceptHandover": frozenset({DeadlineName.RESPONSE, DeadlineName.DEFERRAL_REMINDER}),
     "deferHandover": frozenset({DeadlineName.RESPONSE}),
-    "rejectHandover": frozenset({DeadlineName.RESPONSE}),
+    "rejectHandover": frozenset({DeadlineName.RESPONSE, DeadlineName.DEFERRAL_REMINDER}),
+    "cancelHandover": frozenset({DeadlineName.DEFERRAL_REMINDER}),
     "receiveHandover": frozenset(
         {
             DeadlineName.CUSTODY_GAP,
             DeadlineName.LVM_TRANSPORT_START,
             DeadlineName.REMAND_TO_REMAND_PRISON,
             DeadlineName.UTL_PLACEMENT,
+            *EXECUTION_CLOCKS,
         }
     ),
     "reportIncident": frozenset({DeadlineName.INCIDENT_REPORT}),
@@ -195,6 +206,12 @@ def _clock(entry: Entry) -> str:
         where.append(_codes(sorted(entry.legal_bases)).replace("`", ""))
     condition = f", for {' / '.join(where)}" if where else ""
     setting = f"; `{entry.configurable}`" if entry.configurable else ""
+    if entry.child_due is not None:
+        condition += f"; {_rule(entry.child_due)} for a child"
+    if entry.repeats:
+        condition += "; repeats from its due time while the request stays deferred"
+    if not entry.legal:
+        condition += "; operational default"
     return f"`{entry.name}` (from {entry.starts_from}, due {due(entry)}{condition}{setting})"
 
 
@@ -273,6 +290,16 @@ READERS = (
     "whole agency). Others get 404; auditors read the access log, not the cases."
 )
 AUDITED = "Changes nothing; the read is written to the access log (`X-Purpose` says why)."
+SUBSCRIBERS = (
+    f"The role {roles([Role.SYSTEM, Role.COORDINATOR])}, for its own unit's subscriptions "
+    "(another unit's are 404). Others get 403."
+)
+NOTHING = "Changes nothing."
+REPORTERS = (
+    f"{roles([Role.COORDINATOR, Role.AUDITOR])}, as for escalations: a national coordination "
+    "unit counts its agency's requests, a regional one those with a party in its region. "
+    "Others get 403; an unknown unit 404."
+)
 CHANGE = "Appends an event to the request's log and returns the new version with its `ETag`."
 
 OPERATIONS: dict[str, tuple[str, str]] = {
@@ -475,6 +502,145 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         section(
             who="Any valid token.",
             effect="The reference data: the units that can be parties. Changes nothing.",
+            deadlines="none.",
+        ),
+    ),
+    "createSubscription": (
+        "Subscribe your unit to signed webhooks",
+        section(
+            who=SUBSCRIBERS,
+            preconditions=(
+                "`url` is `https://` with a public host (private, loopback, link-local and "
+                "reserved addresses, local names and credentials in the URL are refused with "
+                "400); at most 20 subscriptions of the unit that are not stopped (else 409)."
+            ),
+            effect=(
+                "A subscription of the caller's unit and its delivery workflow. Every event "
+                "recorded from now on of a request the caller may read (as for a single read, "
+                "with the caller's scope at this moment), of the `event_types` asked for, is "
+                "POSTed in order, one at a time, signed (`Handover-Signature`, see the README "
+                "section Webhooks); failures are retried with exponential backoff and after "
+                "repeated failure the subscription pauses. The answer shows `secret` once; no "
+                "read returns it again. Every delivery is written to the access log "
+                "(`webhook_delivery`)."
+            ),
+            deadlines="none; deadline warnings, breaches and extensions are events.",
+        ),
+    ),
+    "listSubscriptions": (
+        "List your unit's webhook subscriptions",
+        section(who=SUBSCRIBERS, effect=f"Never with secrets. {NOTHING}", deadlines="none."),
+    ),
+    "getSubscription": (
+        "Read one webhook subscription",
+        section(
+            who=SUBSCRIBERS,
+            effect=(
+                "Its status (`active`, `paused` with `status_reason` such as `failing: ...` "
+                f"after repeated failure, `stopped`); never the secret. {NOTHING}"
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "stopSubscription": (
+        "Stop a webhook subscription",
+        section(
+            who=SUBSCRIBERS,
+            effect=(
+                "Deliveries end for good (status `stopped`); the delivery history stays "
+                "readable. Stopping a stopped subscription changes nothing."
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "pauseSubscription": (
+        "Pause webhook deliveries",
+        section(
+            who=SUBSCRIBERS,
+            preconditions="Not stopped (else 409).",
+            effect=(
+                "Status `paused`; an attempt in flight is abandoned and the event stays the "
+                "next to deliver. Events recorded meanwhile are delivered on resume."
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "resumeSubscription": (
+        "Resume webhook deliveries",
+        section(
+            who=SUBSCRIBERS,
+            preconditions="Not stopped (else 409).",
+            effect=(
+                "Status `active`; delivery continues, in order, with the first event not yet "
+                "delivered (also after a pause for repeated failure)."
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "listDeliveries": (
+        "Read a subscription's delivery attempts",
+        section(
+            who=SUBSCRIBERS,
+            effect=(
+                "Recent attempts newest first: event id, attempt number, outcome, HTTP "
+                "status, error, when the next attempt is due. They name requests, so the read "
+                f"is audited. {AUDITED}"
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "redeliverEvent": (
+        "Deliver an event again",
+        section(
+            who=SUBSCRIBERS,
+            preconditions=(
+                "The attempt belongs to the subscription, which is not stopped (else 409); "
+                "the request is still one the subscriber may see (else it is skipped)."
+            ),
+            effect=(
+                "The attempt's event is queued for delivery again, with the same "
+                "`Handover-Event-Id`, after the delivery in flight; receivers drop a repeat."
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "getReport": (
+        "Read a unit's follow-up report",
+        section(
+            who=REPORTERS,
+            effect=(
+                "Figures for the week (Monday to Sunday) or month in Europe/Stockholm that "
+                "contains `start`, over the requests the unit is a party to that were created "
+                "in it (within the caller's scope): requests by kind and legal basis and by "
+                "state; median and p90 from the request to the first reception by the "
+                "executing agency; for remanded people, from the remand decision to the first "
+                "reception by Kriminalvården; per deadline met, warned, breached, open; "
+                "deferrals and their closed reasons; incidents that occurred in the period by "
+                f"kind and severity. Aggregates only: no person is shown. {NOTHING}"
+            ),
+            deadlines="none; breaches and warnings are counted, not changed.",
+        ),
+    ),
+    "getReportCsv": (
+        "Export a unit's follow-up report as CSV",
+        section(
+            who=REPORTERS,
+            effect=(
+                "The figures of `getReport`, one per row: `unit`, `period`, `start`, `end`, "
+                f"`section`, `key`, `metric`, `value` (empty when not measured). {NOTHING}"
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "getReportChart": (
+        "Draw a chart of a unit's follow-up report",
+        section(
+            who=REPORTERS,
+            effect=(
+                "One chart of `getReport` as SVG (`requests`, `durations` in hours, "
+                "`deadlines`, `deferrals`, `incidents`), drawn by the server; no script, no "
+                f"external asset. {NOTHING}"
+            ),
             deadlines="none.",
         ),
     ),

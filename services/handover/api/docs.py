@@ -10,6 +10,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Link, OpenAPI, Operation, Schema
 
+from contracts.common import Input
 from contracts.lifecycle import Action
 from services.handover.api.describe import OPERATIONS, operation_id, refusals
 from services.handover.errors import Problem
@@ -51,8 +52,27 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 def repair_schema(openapi: OpenAPI) -> None:
     """Post-process the generated document: see `_repair_lists`, `describe`, `link`."""
     _repair_lists(openapi)
+    _closed_inputs(openapi)
     describe(openapi)
     link(openapi)
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _closed_inputs(openapi: OpenAPI) -> None:
+    """Every body a client sends refuses unknown fields (`Input`, msgspec
+    `forbid_unknown_fields`); the schema says so, or a client (and a fuzzer) would think
+    extra fields are fine. Litestar does not carry the struct option into the schema."""
+    schemas = openapi.components.schemas if openapi.components else None
+    for cls in _subclasses(Input):
+        schema = (schemas or {}).get(cls.__name__)
+        if isinstance(schema, Schema) and schema.properties is not None:
+            schema.additional_properties = False
 
 
 def operations(openapi: OpenAPI) -> Iterator[Operation]:
@@ -151,6 +171,23 @@ def link(openapi: OpenAPI) -> None:
         } or None
 
 
+_STRING_KEYWORDS = ("pattern", "min_length", "max_length", "format")
+
+
+def _constrain_string_branch(node: Schema) -> None:
+    """`str | None` with constraints comes out as `oneOf [string, null]` with the pattern
+    and lengths beside the `oneOf`; valid JSON Schema, but generators (schemathesis) draw
+    from the bare string branch and ignore them. Put them on the string branch itself."""
+    branches = [b for b in node.one_of or () if isinstance(b, Schema) and b.type == "string"]
+    if len(branches) != 1:
+        return
+    for name in _STRING_KEYWORDS:
+        value = getattr(node, name)
+        if value is not None and getattr(branches[0], name) is None:
+            setattr(branches[0], name, value)
+            setattr(node, name, None)
+
+
 def _repair_lists(openapi: OpenAPI) -> None:
     """Undo a Litestar 2 quirk: a length-constrained list field's items come out as
     `oneOf [item, {}]` (the Annotated metadata read as a second type), which every value
@@ -172,6 +209,7 @@ def _repair_lists(openapi: OpenAPI) -> None:
                             setattr(node, field.name, value)
                 else:
                     node.one_of = [only]
+            _constrain_string_branch(node)
             for field in dataclasses.fields(node):
                 visit(getattr(node, field.name))
         elif isinstance(node, list | tuple):

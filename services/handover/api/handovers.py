@@ -45,6 +45,7 @@ IfMatch = Annotated[
         name="If-Match",
         required=False,
         max_length=40,
+        pattern=r'^[ \t]*(\*|(W/)?"?[0-9]{1,18}"?)[ \t]*$',
         description='The ETag you last saw (e.g. "3"): 412 if the request changed since.',
     ),
 ]

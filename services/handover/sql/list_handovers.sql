@@ -12,5 +12,6 @@ WHERE handover_visible(h.parties, h.executing_org, h.orgs, h.regions,
   AND (:after_key::timestamptz IS NULL OR (h.created_at, h.id) < (:after_key, :after_id::uuid))
   AND (:due_before::timestamptz IS NULL OR h.next_due_at < :due_before)
   AND (:breached::boolean IS NULL OR h.breached = :breached)
+  AND (:legal_basis::text IS NULL OR h.doc -> 'assistance' ->> 'legal_basis' = :legal_basis)
 ORDER BY h.created_at DESC, h.id DESC
 LIMIT :limit

@@ -14,5 +14,6 @@ WHERE h.next_due_at IS NOT NULL
   AND (:after_key::timestamptz IS NULL OR (h.next_due_at, h.id) > (:after_key, :after_id::uuid))
   AND (:due_before::timestamptz IS NULL OR h.next_due_at < :due_before)
   AND (:breached::boolean IS NULL OR h.breached = :breached)
+  AND (:legal_basis::text IS NULL OR h.doc -> 'assistance' ->> 'legal_basis' = :legal_basis)
 ORDER BY h.next_due_at, h.id
 LIMIT :limit
