@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -15,6 +15,7 @@ import pytest
 from contracts.access import HOLDERS
 from contracts.common import Org, Role, State, UnitKind
 from services.handover.api import examples
+from services.handover.api.incidents import CLOSE, INVESTIGATION, REPORT, UNIT_INCIDENT
 from services.handover.app import create_app
 from services.handover.settings import Settings
 from tests.flow import Flow, Parties, apprehension, auth, body, fresh, now
@@ -227,6 +228,10 @@ def _action(name: str, state: State, who: str, payload: Callable[[], dict[str, A
         flow = Flow(api, p)
         if name == "complete":
             await flow.create(fresh(examples.ASSISTANCE_CREATE))
+        if name == "placed":  # a convicted person, received at the häkte
+            sentenced = fresh()
+            sentenced["decision"]["kind"] = "sentence_enforcement"
+            await flow.create(sentenced)
         if name == "receive":
             await flow.released_to_transport()
         else:
@@ -265,11 +270,14 @@ async def _feed(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str
 
 async def _deliveries(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
     url = {"url": "https://kv-integration.example.se/hooks"}
-    made = await api.post("/v1/subscriptions", json=url, headers=p.coordinator)
+    # Starting and stopping a subscription goes through its workflow: slower than a read
+    # on a loaded machine, so these two calls may take longer than the client's default.
+    made = await api.post("/v1/subscriptions", json=url, headers=p.coordinator, timeout=30)
     assert made.status_code == 201, made.text
     path = f"/v1/subscriptions/{made.json()['id']}"
     result = await _send(api, "GET", f"{path}/deliveries", p.coordinator)
-    assert (await api.delete(path, headers=p.coordinator)).status_code == 204
+    stopped = await api.delete(path, headers=p.coordinator, timeout=30)
+    assert stopped.status_code == 204
     return result
 
 
@@ -307,6 +315,68 @@ async def _extend(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, s
     return await _send(api, "POST", path, p.coordinator, json=payload)
 
 
+async def _amend(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
+    flow = await Flow(api, p).create()
+    payload = {"field": "relatives_notified", "relatives_notified": True, "reason": "Called."}
+    return await _send(api, "POST", f"{flow.path}/amendments", p.police, json=payload)
+
+
+async def _correct(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
+    flow = await Flow(api, p).to(State.SCHEDULED)
+    await flow.post("release", body(examples.RELEASE, occurred_at=now(60)), p.police)
+    payload = {"occurred_at": now(), "reason": "Entered a minute late."}
+    path = f"{flow.path}/events/{flow.last['version']}/correct"
+    return await _send(api, "POST", path, p.police, json=payload)
+
+
+async def _unit_incident(api: httpx.AsyncClient, p: Parties) -> str:
+    recorded = await api.post(
+        "/v1/incidents",
+        json=dict(UNIT_INCIDENT, occurred_at=now(-60)),
+        headers=p.police_supervisor,
+    )
+    assert recorded.status_code == 201, recorded.text
+    return str(recorded.json()["id"])
+
+
+async def _record_unit_incident(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
+    payload = dict(UNIT_INCIDENT, occurred_at=now(-60))
+    return await _send(api, "POST", "/v1/incidents", p.police_supervisor, json=payload)
+
+
+async def _read_unit_incident(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
+    incident_id = await _unit_incident(api, p)
+    return await _send(api, "GET", f"/v1/incidents/{incident_id}", p.police_supervisor)
+
+
+def _follow_up(step: str) -> Call:
+    async def call(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
+        incident_id = await _unit_incident(api, p)
+        path = f"/v1/incidents/{incident_id}"
+        if step == "close":
+            await api.post(f"{path}/investigation", json=INVESTIGATION, headers=p.police_supervisor)
+        payload = {
+            "investigation": INVESTIGATION,
+            "close": dict(CLOSE, decided_at=now()),
+            "report": dict(REPORT, reported_at=now()),
+        }[step]
+        return await _send(api, "POST", f"{path}/{step}", p.police_supervisor, json=payload)
+
+    return call
+
+
+async def _unit_export(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
+    await Flow(api, p).create()
+    day = datetime.now(UTC).date()
+    params = {
+        "unit": "pa-kronoberg",
+        "from": (day - timedelta(days=1)).isoformat(),
+        "to": (day + timedelta(days=1)).isoformat(),
+        "limit": "1",
+    }
+    return await _send(api, "GET", "/v1/exports", p.coordinator, params=params)
+
+
 PERSONAL: dict[tuple[str, str], Call] = {
     ("POST", "/v1/handovers"): _create,
     ("GET", "/v1/handovers"): _list,
@@ -320,7 +390,15 @@ PERSONAL: dict[tuple[str, str], Call] = {
     ("POST", f"{BASE}/incidents"): _incident,
     ("POST", f"{BASE}/incidents/{{number:int}}/report"): _report,
     ("POST", f"{BASE}/deadlines/{{deadline:str}}/extend"): _extend,
+    ("POST", f"{BASE}/amendments"): _amend,
+    ("POST", f"{BASE}/events/{{seq:int}}/correct"): _correct,
     ("GET", "/v1/events"): _feed,
+    ("POST", "/v1/incidents"): _record_unit_incident,
+    ("GET", "/v1/incidents/{incident_id:uuid}"): _read_unit_incident,
+    ("POST", "/v1/incidents/{incident_id:uuid}/investigation"): _follow_up("investigation"),
+    ("POST", "/v1/incidents/{incident_id:uuid}/close"): _follow_up("close"),
+    ("POST", "/v1/incidents/{incident_id:uuid}/report"): _follow_up("report"),
+    ("GET", "/v1/exports"): _unit_export,
     ("GET", "/v1/subscriptions/{subscription_id:uuid}/deliveries"): _deliveries,
     ("POST", f"{BASE}/accept"): _action("accept", State.REQUESTED, "planner", lambda: {}),
     ("POST", f"{BASE}/defer"): _action("defer", State.REQUESTED, "planner", lambda: examples.DEFER),
@@ -345,6 +423,12 @@ PERSONAL: dict[tuple[str, str], Call] = {
     ("POST", f"{BASE}/complete"): _action(
         "complete", State.IN_TRANSIT, "escort", lambda: body(examples.COMPLETE)
     ),
+    ("POST", f"{BASE}/placed"): _action(
+        "placed", State.COMPLETED, "hakte", lambda: body(examples.PLACED)
+    ),
+    ("POST", f"{BASE}/relatives"): _action(
+        "relatives", State.REQUESTED, "police", lambda: examples.RELATIVES | {"notified_at": now()}
+    ),
 }
 # Routes that return or change nothing of a person: reference data, probes, docs, the
 # coordinators' escalations (deadline facts) and the access log itself.
@@ -357,6 +441,9 @@ NOT_PERSONAL = {
     ("GET", "/v1/reports/{unit:str}"),
     ("GET", "/v1/reports/{unit:str}/csv"),
     ("GET", "/v1/reports/{unit:str}/charts/{chart:str}"),
+    # Unit incidents listed as facts (no text), and the JO inspection (facts only).
+    ("GET", "/v1/incidents"),
+    ("GET", "/v1/inspections"),
     # Webhook subscriptions: a URL, event types and a status; the deliveries list (above) and
     # the deliveries themselves (the access log's `webhook_delivery`) carry personal data.
     ("POST", "/v1/subscriptions"),
@@ -366,6 +453,9 @@ NOT_PERSONAL = {
     ("POST", "/v1/subscriptions/{subscription_id:uuid}/pause"),
     ("POST", "/v1/subscriptions/{subscription_id:uuid}/resume"),
     ("POST", "/v1/subscriptions/{subscription_id:uuid}/deliveries/{delivery_id:uuid}/redeliver"),
+    # Free places of remand prisons and prisons: reference data about units.
+    ("PUT", "/v1/units/{unit_id:str}/capacity"),
+    ("GET", "/v1/capacity"),
 }
 
 

@@ -7,6 +7,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -32,6 +33,9 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(EncryptionCodec(parse_key(new_key()))),
         test_server_existing_path=_test_server(),
+        # The SDK waits 5 s by default; on a loaded 2-core machine the JVM-less server can
+        # take longer to listen.
+        test_server_startup_timeout=timedelta(seconds=60),
     )
     yield env
     await env.shutdown()
