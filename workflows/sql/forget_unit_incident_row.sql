@@ -1,0 +1,1 @@
+UPDATE unit_incidents SET sealed = NULL WHERE id = $1
