@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # `make fuzz`: random examples per generated test (HANDOVER_FUZZ_EXAMPLES); `make test` runs a few.
 FUZZ_EXAMPLES ?= 300
 
-.PHONY: help bootstrap deps run test lint format typecheck pytest fuzz openapi migrate token bench faults clean
+.PHONY: help bootstrap deps run test lint format typecheck pytest fuzz openapi migrate token bench faults prod-like clean
 
 help: ## Show this list of targets
 	@echo "Usage: make <target> [VAR=value ...]"
@@ -77,6 +77,10 @@ FAULTS_CLIENTS ?= 6
 FAULTS_SECONDS ?= 210
 faults: bootstrap ## Fault suite: 2 APIs + 2 workers under load while servers and processes fail
 	$(VENV)/python -m tests.faults --clients $(FAULTS_CLIENTS) --seconds $(FAULTS_SECONDS)
+
+# `make prod-like`: the same scenario against the built wheel with production settings.
+prod-like: bootstrap ## Fault suite against the wheel in a clean venv: JWKS sign-in, production settings
+	$(VENV)/python -m tests.faults.prod_like --clients $(FAULTS_CLIENTS) --seconds $(FAULTS_SECONDS)
 
 clean: ## Remove local data under .dev/
 	rm -rf -- .dev

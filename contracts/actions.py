@@ -10,6 +10,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
+from contracts.capacity import CapacityCategory
 from contracts.common import AwareDatetime, Input, LongText, ShortText, UnitId
 
 Items = Annotated[tuple[ShortText, ...], Meta(max_length=50)]
@@ -83,6 +84,32 @@ class DeferBody(_Reasoned, frozen=True, kw_only=True):
 
     reason: DeferralReason
     expected_at: AwareDatetime | None = None
+    full_unit: Annotated[
+        UnitId | None,
+        Meta(
+            description=(
+                "Only with `no_capacity`: the remand prison or prison that is full. When left "
+                "out, the request's destination (if a remand prison or prison) is taken."
+            ),
+            examples=["kv-hakte-kronoberg"],
+        ),
+    ] = None
+    category: Annotated[
+        CapacityCategory | None,
+        Meta(
+            description=(
+                "Only with `no_capacity`: the kind of place that is lacking; the deferral is "
+                "flagged when other units of the full unit's region publish free places of it."
+            )
+        ),
+    ] = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.reason != DeferralReason.NO_CAPACITY and (
+            self.full_unit is not None or self.category is not None
+        ):
+            raise ValueError("`full_unit` and `category` are only for the reason `no_capacity`")
 
 
 class RejectBody(_Reasoned, frozen=True, kw_only=True):
@@ -143,6 +170,24 @@ class NotExecutedBody(_Reasoned, frozen=True, kw_only=True):
 
     reason: NotExecutedReason
     occurred_at: AwareDatetime
+
+
+class PlacedBody(_Body, frozen=True, kw_only=True):
+    """A convicted person waiting in the remand prison was placed in a prison (strafftidslag
+    10 §): meets the prison-place clocks."""
+
+    prison_unit: Annotated[
+        UnitId, Meta(description="The prison (anstalt) placed in.", examples=["kv-anstalt-kumla"])
+    ]
+    occurred_at: Annotated[
+        AwareDatetime,
+        Meta(description="When the person was received at (moved into) the prison."),
+    ]
+    decision: Annotated[
+        ShortText | None,
+        Meta(description="The placement decision (placeringsbeslut), e.g. its reference."),
+    ] = None
+    remarks: LongText | None = None
 
 
 class ExtensionReason(enum.StrEnum):

@@ -14,6 +14,7 @@ from contracts.actions import (
     RescheduleReason,
 )
 from contracts.assessment import Incident, SecurityAssessment
+from contracts.capacity import CapacityCategory
 from contracts.common import (
     ActorRef,
     AwareDatetime,
@@ -26,9 +27,16 @@ from contracts.common import (
     UnitId,
     UnitKind,
 )
-from contracts.deadline_policy import Clocks, Deadline, Escalation, EscalationLevel
+from contracts.deadline_policy import (
+    PRISON_PLACE_CLOCKS,
+    Clocks,
+    Deadline,
+    Escalation,
+    EscalationLevel,
+)
 from contracts.lifecycle import Action, Situation
 from contracts.person import Decision, Person, Restrictions
+from contracts.relatives import RelativesNotice
 
 
 class LegalBasis(enum.StrEnum):
@@ -230,6 +238,23 @@ class Deferral(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
     text: str | None = None
     expected_at: datetime | None = None
+    # A deferral for no capacity: the unit that is full, the kind of place, and whether the
+    # capacity data showed room elsewhere in its region (null: not checked) and where.
+    full_unit: str | None = None
+    category: CapacityCategory | None = None
+    room_elsewhere: bool | None = None
+    room_at: tuple[str, ...] | None = None
+
+
+class Placement(msgspec.Struct, frozen=True, kw_only=True):
+    """A convicted person waiting in a remand prison was placed in a prison (strafftidslag 10 §)."""
+
+    prison_unit: str
+    occurred_at: datetime
+    by: ActorRef
+    recorded_at: datetime
+    decision: str | None = None
+    remarks: str | None = None
 
 
 class Closure(msgspec.Struct, frozen=True, kw_only=True):
@@ -288,6 +313,8 @@ class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
     placed_at: datetime | None = None
     destination_kind: UnitKind | None = None
     erased_at: datetime | None = None
+    placement: Placement | None = None
+    relatives: tuple[RelativesNotice, ...] = ()
 
     @property
     def requester(self) -> str:
@@ -330,6 +357,11 @@ class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
             any_reception=any(step.reception is not None for step in self.handovers),
             assessment_complete=assessment is not None and assessment.complete,
             destination_unit=self.to_unit,
+            awaiting_placement=self.placement is None
+            and any(
+                d.name in PRISON_PLACE_CLOCKS and d.met_at is None and d.cancelled_at is None
+                for d in self.deadlines
+            ),
         )
 
 
@@ -409,6 +441,14 @@ class EventView(msgspec.Struct, frozen=True, kw_only=True):
     ]
     salt: str | None = None
     data_digest: str | None = None
+    corrected_by: Annotated[
+        list[int],
+        Meta(
+            description="The `seq` of each later `corrected` event that marks this one as "
+            "recorded in error (computed when read; not part of the hash chain; empty once "
+            "the data is erased)."
+        ),
+    ] = msgspec.field(default_factory=list)
 
 
 class CaseExport(msgspec.Struct, frozen=True, kw_only=True):

@@ -173,7 +173,7 @@ POLICY: tuple[Entry, ...] = (
         warn=0.75,
         kinds=frozenset({Kind.TRANSFER}),
         decision_kinds=frozenset({"sentence_enforcement"}),
-        met_by="an extension by decision, or the move to a prison (a later request)",
+        met_by="the placement in a prison: POST .../placed",
     ),
     Entry(
         name=DeadlineName.PRISON_PLACE_ABSOLUTE,
@@ -184,7 +184,7 @@ POLICY: tuple[Entry, ...] = (
         warn=0.75,
         kinds=frozenset({Kind.TRANSFER}),
         decision_kinds=frozenset({"sentence_enforcement"}),
-        met_by="the move to a prison (a later request)",
+        met_by="the placement in a prison: POST .../placed",
     ),
     Entry(
         name=DeadlineName.CUSTODY_GAP,
@@ -282,6 +282,10 @@ POLICY_V2: tuple[Entry, ...] = (
 POLICY = (*POLICY, *POLICY_V2)
 
 BY_NAME = {entry.name: entry for entry in POLICY}
+# The clocks of strafftidslag 10 §, met by the `placed` action.
+PRISON_PLACE_CLOCKS = frozenset(
+    {DeadlineName.PRISON_PLACE_TARGET, DeadlineName.PRISON_PLACE_ABSOLUTE}
+)
 # The assistance bases whose execution clock is an operational default (policy version 2).
 EXECUTION_CLOCKS = tuple(entry.name for entry in POLICY_V2 if not entry.repeats)
 
@@ -377,6 +381,7 @@ class EscalationLevel(enum.StrEnum):
     DEFERRAL = "deferral"
     INCIDENT = "incident"
     OPERATIONS = "operations"
+    RELATIVES = "relatives"  # a move completed without a record of whether relatives were told
 
 
 class Escalation(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,13 +23,16 @@ from contracts.actions import (
     RejectionReason,
     RescheduleReason,
 )
+from contracts.amendments import AmendedField
 from contracts.api import Assistance, Regime
 from contracts.assessment import FlagEntry, IncidentKind, Severity
+from contracts.capacity import CapacityCategory
 from contracts.common import Kind, State
 from contracts.deadline_policy import DeadlineName, DeadlineState
 from contracts.lifecycle import Party
 from contracts.person import Decision
 from contracts.refusals import Refusal
+from contracts.relatives import NoticeMethod, NotNotifiedReason
 from contracts.workflow import EventType
 
 TAG = "type"
@@ -71,6 +74,13 @@ class Deferred(EventData, frozen=True, kw_only=True, tag="deferred"):
     expected_at: datetime | None = None
     from_state: State
     escalation: str | None = None
+    # No capacity (since December 2026; absent before): the unit that is full, the kind of
+    # place, and the flag: the capacity data showed room elsewhere in its region (null: not
+    # checked), with the units that had room.
+    full_unit: str | None = None
+    category: CapacityCategory | None = None
+    room_elsewhere: bool | None = None
+    room_at: tuple[str, ...] | None = None
 
 
 class Rejected(EventData, frozen=True, kw_only=True, tag="rejected"):
@@ -141,7 +151,28 @@ class NotExecuted(EventData, frozen=True, kw_only=True, tag="not_executed"):
     from_state: State
 
 
+class Placed(EventData, frozen=True, kw_only=True, tag="placed"):
+    """The convicted person was placed in a prison: the prison-place clocks are met."""
+
+    prison_unit: str
+    occurred_at: datetime
+    decision: str | None = None
+    remarks: str | None = None
+
+
 # -- beside the lifecycle -------------------------------------------------------------------
+
+
+class RelativesRecorded(EventData, frozen=True, kw_only=True, tag="relatives_recorded"):
+    """Whether the person's close relatives were told of the move: who, when, how, or why not."""
+
+    notified: bool
+    relative: str | None = None
+    notified_at: datetime | None = None
+    method: NoticeMethod | None = None
+    reason: NotNotifiedReason | None = None
+    text: str | None = None
+    number: int
 
 
 class _Assessed(EventData, frozen=True, kw_only=True):
@@ -227,6 +258,38 @@ class ChangeRefused(EventData, frozen=True, kw_only=True, tag="change_refused"):
     escalation: str
 
 
+# -- amendments and corrections -------------------------------------------------------------
+
+
+class Amended(EventData, frozen=True, kw_only=True, tag="amended"):
+    """A fact of the request changed: the changed keys' old and new values, and why."""
+
+    field: AmendedField
+    old: dict[str, Any]
+    new: dict[str, Any]
+    reason: str
+
+
+class Corrected(EventData, frozen=True, kw_only=True, tag="corrected"):
+    """Event `corrects` was recorded in error: the corrected values beside the old ones."""
+
+    corrects: int
+    corrected_type: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+    reason: str
+
+
+class DeadlineRecomputed(EventData, frozen=True, kw_only=True, tag="deadline_recomputed"):
+    """A clock moved because the time it runs from was amended or corrected."""
+
+    deadline: str
+    old_starts_at: str  # isoformat, as in DeadlineExtended
+    new_starts_at: str
+    old_due_at: str
+    new_due_at: str
+
+
 AnyEventData = (
     Requested
     | Accepted
@@ -249,6 +312,11 @@ AnyEventData = (
     | EscalationAcknowledged
     | PersonalDataErased
     | ChangeRefused
+    | Placed
+    | RelativesRecorded
+    | Amended
+    | Corrected
+    | DeadlineRecomputed
 )
 
 

@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     CANCEL = "cancel"
     COMPLETE = "complete"
     NOT_EXECUTED = "not-executed"
+    PLACED = "placed"
 
 
 class Party(enum.StrEnum):
@@ -64,6 +65,11 @@ ASSESSING = frozenset(
     }
 )
 REPORTING = HANDS_ON | PLANNING
+# Who records that a convicted person waiting in a remand prison was placed in a prison
+# (strafftidslag 10 §): Kriminalvården's reception at the remand prison that holds the person
+# (the executing unit of the transfer), its transport planners (placement and the move are
+# planned by Kriminalvården, whose transport units execute every such request) and systems.
+PLACING = frozenset({Role.RECEPTION_OFFICER, Role.TRANSPORT_PLANNER, Role.SYSTEM})
 # Roles that see every request (of their agency) without being a party to it.
 OVERVIEW = frozenset({Role.COORDINATOR, Role.AUDITOR})
 MOMENTARY = frozenset({Party.HOLDER, Party.RECEIVER})
@@ -103,6 +109,9 @@ RULES: dict[Action, Rule] = {
         frozenset({Party.EXECUTOR}),
         PLANNING | HANDS_ON,
     ),
+    # After the reception at the remand prison, which completed the request: the prison-place
+    # clocks outlive the closure, and this is what meets them.
+    Action.PLACED: Rule(frozenset({State.COMPLETED}), frozenset({Party.EXECUTOR}), PLACING),
 }
 
 
@@ -125,6 +134,12 @@ PRECONDITIONS: dict[Action, dict[Refusal, str]] = {
         ),
     },
     Action.NOT_EXECUTED: {Refusal.RELEASE_PENDING: "no release awaits its reception"},
+    Action.PLACED: {
+        Refusal.NOT_AWAITING_PLACEMENT: (
+            "a convicted person was received at a remand prison (the prison-place clocks run) "
+            "and is not placed yet"
+        )
+    },
 }
 """Each action's preconditions beyond state, party and role: the refusal when one fails and
 what must hold. Written for the contract's documentation; `_precondition` is the check, and
@@ -145,6 +160,8 @@ class Situation:
     any_reception: bool
     assessment_complete: bool
     destination_unit: str | None
+    # A convicted person received at a remand prison whose prison-place clocks still run.
+    awaiting_placement: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,6 +241,12 @@ def _precondition(action: Action, s: Situation) -> Denied | None:
             )
         case Action.CANCEL if s.any_reception:
             return Denied(Refusal.HANDOVER_STARTED, "After the first handover, use not-executed.")
+        case Action.PLACED if not s.awaiting_placement:
+            return Denied(
+                Refusal.NOT_AWAITING_PLACEMENT,
+                "Nobody waits for a prison place on this request (no convicted person received "
+                "at a remand prison, or already placed).",
+            )
     return None
 
 

@@ -23,6 +23,7 @@ PERSONAL_SUBTREES = frozenset(
         "restrictions",
         "guarding",
         "relatives_notified",
+        "relatives",
     }
 )
 
@@ -49,6 +50,9 @@ FACT_TEXTS = frozenset(
         "executing_org",
         "transport_unit",
         "sub",
+        "prison_unit",
+        "full_unit",
+        "room_at",
         # instants
         "since",
         "until",
@@ -82,6 +86,7 @@ FACT_TEXTS = frozenset(
         "severity",
         "reason",
         "flag",
+        "category",
     }
 )
 

@@ -33,6 +33,8 @@ class Refusal(enum.StrEnum):
     """The request closed and its follow-up window ended: it takes no more changes."""
     PERSONAL_DATA_ERASED = "personal_data_erased"
     """The request's personal data was erased after the retention time."""
+    NOT_AWAITING_PLACEMENT = "not_awaiting_placement"
+    """`placed` needs a convicted person received at a remand prison and not yet placed."""
 
     @property
     def status(self) -> int:

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from contracts.api import HandoverCreate, HandoverRecord
+from contracts.capacity import CapacityCheck
 from contracts.common import Actor, ActorRef, Org, UnitKind
 from contracts.deadline_policy import Clocks
 
@@ -22,6 +23,9 @@ UPDATE_INCIDENT = "record_incident"
 UPDATE_REPORT = "report_incident"
 UPDATE_EXTEND = "extend_deadline"
 UPDATE_ACKNOWLEDGE = "acknowledge_escalation"
+UPDATE_AMEND = "amend"
+UPDATE_CORRECT = "correct_event"
+UPDATE_RELATIVES = "record_relatives"
 QUERY_RECORD = "record"
 ACTIVITY_PROJECT = "project_handover"
 ACTIVITY_ERASE = "erase_handover"
@@ -61,6 +65,11 @@ class EventType(enum.StrEnum):
     ESCALATION_ACKNOWLEDGED = "escalation_acknowledged"
     PERSONAL_DATA_ERASED = "personal_data_erased"
     CHANGE_REFUSED = "change_refused"
+    PLACED = "placed"
+    RELATIVES_RECORDED = "relatives_recorded"
+    AMENDED = "amended"
+    CORRECTED = "corrected"
+    DEADLINE_RECOMPUTED = "deadline_recomputed"
 
 
 class CommandMeta(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +96,8 @@ class Command(msgspec.Struct, Generic[B], frozen=True, kw_only=True):
     idempotency_key: str | None = None
     fingerprint: str = ""
     target: str | None = None  # the deadline, escalation or incident the command is about
+    # A deferral for no capacity: what the capacity data said (looked up by the API).
+    capacity: CapacityCheck | None = None
 
 
 class Archive(msgspec.Struct, frozen=True, kw_only=True):

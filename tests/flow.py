@@ -16,7 +16,7 @@ from services.handover.settings import Settings
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # A successful POST to these answers 201 (it adds to a collection); to any other action, 200.
-CREATING = frozenset({"security-assessment", "incidents"})
+CREATING = frozenset({"security-assessment", "incidents", "relatives"})
 
 
 def auth(

@@ -7,9 +7,12 @@ from typing import Any
 
 import msgspec
 
-from contracts import actions
+from contracts import actions, unit_incidents
+from contracts.amendments import Amendment, CorrectionBody
 from contracts.api import HandoverCreate
 from contracts.assessment import AssessmentBody, IncidentBody
+from contracts.capacity import CapacityBody
+from contracts.relatives import RelativesBody
 from contracts.webhooks import SubscriptionCreate
 from services.handover.cli import OPENAPI_PATH, openapi_document
 from services.handover.settings import load_settings
@@ -32,6 +35,15 @@ BODY_TYPES: dict[str, Any] = {
     "reportIncident": actions.ReportBody,
     "acknowledgeEscalation": actions.AcknowledgeBody,
     "createSubscription": SubscriptionCreate,
+    "recordUnitIncident": unit_incidents.UnitIncidentBody,
+    "investigateUnitIncident": unit_incidents.InvestigationBody,
+    "closeUnitIncident": unit_incidents.CloseBody,
+    "reportUnitIncident": unit_incidents.IncidentReportBody,
+    "placedHandover": actions.PlacedBody,
+    "recordRelatives": RelativesBody,
+    "putUnitCapacity": CapacityBody,
+    "amendHandover": Amendment,
+    "correctEvent": CorrectionBody,
 }
 
 

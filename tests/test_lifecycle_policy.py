@@ -72,6 +72,10 @@ HANDS_ON_ROLES = frozenset(
 CANCELLING_ROLES = frozenset(
     {Role.CUSTODY_OFFICER, Role.CUSTODY_SUPERVISOR, Role.TRANSPORT_PLANNER, Role.SYSTEM}
 )
+# Kriminalvården records a placement in a prison (strafftidslag 10 §): the remand prison's
+# reception, the transport planners who move the person, and systems. Not the escort, not
+# the police.
+PLACING_ROLES = frozenset({Role.RECEPTION_OFFICER, Role.TRANSPORT_PLANNER, Role.SYSTEM})
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ EXPECTED_RULES: dict[Action, Rule] = {
     Action.NOT_EXECUTED: Rule(
         states(State.SCHEDULED, State.IN_TRANSIT), EXECUTOR, PLANNING_ROLES | HANDS_ON_ROLES
     ),
+    # After the reception at the remand prison (which completed the request).
+    Action.PLACED: Rule(states(State.COMPLETED), EXECUTOR, PLACING_ROLES),
 }
 
 # Precondition codes (409 after party, role and state are right).
@@ -110,6 +116,7 @@ HANDOVER_STARTED = "handover_started"
 ASSESSMENT_INCOMPLETE = "security_assessment_incomplete"
 RELEASE_PENDING = "release_pending"
 DESTINATION_MUST_RECEIVE = "destination_must_receive"
+NOT_AWAITING_PLACEMENT = "not_awaiting_placement"
 
 # -- situations ------------------------------------------------------------------------------
 
@@ -264,8 +271,21 @@ SCENARIOS: list[Scenario] = [
         },
     ),
     Scenario(
+        # A remanded person: no prison-place clock runs, so nobody waits for a placement.
         "transfer/completed",
         replace(IN_TRANSIT_TRANSFER, state=State.COMPLETED, holder=HAKTE),
+        {
+            POLICE: kinds(REQUESTER),
+            HAKTE: kinds(EXECUTOR, HOLDER),
+            NTE: kinds(EXECUTOR),
+            NTE_ELSEWHERE: kinds(EXECUTOR),
+        },
+        {Action.PLACED: NOT_AWAITING_PLACEMENT},
+    ),
+    Scenario(
+        # A convicted person received at the häkte waits for a prison place.
+        "transfer/completed-convicted-awaiting-placement",
+        replace(IN_TRANSIT_TRANSFER, state=State.COMPLETED, holder=HAKTE, awaiting_placement=True),
         {
             POLICE: kinds(REQUESTER),
             HAKTE: kinds(EXECUTOR, HOLDER),

@@ -42,6 +42,9 @@ REVIEWED = {
     ("Escalation", "id"),
     ("Escalation", "subject"),
     ("Closure", "reason"),
+    ("Placement", "prison_unit"),
+    ("Deferral", "full_unit"),
+    ("Deferral", "room_at"),
 }
 SAFE_TYPES = (mi.DateTimeType, mi.EnumType, mi.LiteralType, mi.IntType, mi.BoolType)
 

@@ -203,49 +203,54 @@ class Projector:
         log.info("handover.erased", handover_id=event.handover_id, version=event.seq)
 
     async def _write(self, projection: Projection) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await self.write(conn, projection)
+
+    async def write(
+        self, conn: PoolConnectionProxy[asyncpg.Record], projection: Projection
+    ) -> bool:
+        """The projection within the caller's transaction; whether the row moved forward."""
         record = projection.record
         erased = record.erased_at is not None
-        async with self._pool.acquire() as conn, conn.transaction():
-            key: bytes | None = await conn.fetchval(REQUEST_KEY, record.id, new_request_key())
-            sealed = identity = None
-            if key is not None and not erased:
-                sealed = seal(key, _json.encode(record), record_context(record.id))
-                identity = seal(
-                    key, _json.encode(record.person.identity), identity_context(record.id)
-                )
-            moved = await conn.fetchval(
-                UPSERT_HANDOVER,
-                record.id,
-                record.reference,
-                record.kind,
-                record.state,
-                record.version,
-                record.from_unit,
-                record.to_unit,
-                record.responsible.unit if record.responsible else None,
-                record.parties(),
-                record.created_at,
-                record.updated_at,
-                _facts_json(record),
-                record.requester,
-                record.executor,
-                record.executing_org,
-                next_due(record),
-                breached(record),
-                (
-                    person_key(record.person.identity, self._audit_key)
-                    if self._audit_key and not erased
-                    else None
-                ),
-                sealed,
-                identity,
-            )
-            await conn.executemany(INSERT_EVENT, [event_row(e, key) for e in projection.events])
-            if moved is not None:
-                await self._children(conn, record)
-            if erased:
-                await conn.execute(FORGET, record.id, record.erased_at)
-                await conn.execute(FORGET_NOTES, record.id)
+        key: bytes | None = await conn.fetchval(REQUEST_KEY, record.id, new_request_key())
+        sealed = identity = None
+        if key is not None and not erased:
+            sealed = seal(key, _json.encode(record), record_context(record.id))
+            identity = seal(key, _json.encode(record.person.identity), identity_context(record.id))
+        moved = await conn.fetchval(
+            UPSERT_HANDOVER,
+            record.id,
+            record.reference,
+            record.kind,
+            record.state,
+            record.version,
+            record.from_unit,
+            record.to_unit,
+            record.responsible.unit if record.responsible else None,
+            record.parties(),
+            record.created_at,
+            record.updated_at,
+            _facts_json(record),
+            record.requester,
+            record.executor,
+            record.executing_org,
+            next_due(record),
+            breached(record),
+            (
+                person_key(record.person.identity, self._audit_key)
+                if self._audit_key and not erased
+                else None
+            ),
+            sealed,
+            identity,
+        )
+        await conn.executemany(INSERT_EVENT, [event_row(e, key) for e in projection.events])
+        if moved is not None:
+            await self._children(conn, record)
+        if erased:
+            await conn.execute(FORGET, record.id, record.erased_at)
+            await conn.execute(FORGET_NOTES, record.id)
+        return moved is not None
 
     @staticmethod
     async def _children(conn: PoolConnectionProxy[asyncpg.Record], record: HandoverRecord) -> None:

@@ -22,6 +22,7 @@ from contracts.deadline_policy import (
     BY_NAME,
     EXECUTION_CLOCKS,
     POLICY_VERSION,
+    PRISON_PLACE_CLOCKS,
     Clocks,
     Deadline,
     DeadlineName,
@@ -244,7 +245,8 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                     EscalationLevel.DEFERRAL,
                     "deferral",
                     True,
-                    f"Deferred by {actor.unit} ({deferred.reason}); the legal clock runs on.",
+                    f"Deferred by {actor.unit} ({deferred.reason}); the legal clock runs on."
+                    + capacity_detail(deferred),
                     now,
                 )
                 deferred = replace(deferred, escalation=escalation.id)
@@ -313,6 +315,8 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                 )
                 incident = replace(incident, escalation=escalation.id)
                 new[index] = NewEvent(event.occurred_at, incident)
+            case events.Placed():
+                record = _meet(record, set(PRISON_PLACE_CLOCKS), event.occurred_at)
             case events.IncidentReported(number=number):
                 record = _meet(
                     record, {DeadlineName.INCIDENT_REPORT}, event.occurred_at, f"-{number}"
@@ -320,6 +324,21 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
     if before.state not in FINAL_STATES and record.state in FINAL_STATES:
         record = _close(record, clocks, now)
     return Change(record, new)
+
+
+def capacity_detail(deferred: events.Deferred) -> str:
+    """What a deferral for no capacity adds to its escalation: the full unit, and the flag when
+    the capacity data showed room elsewhere in its region. Empty for other deferrals."""
+    if deferred.full_unit is None:
+        return ""
+    kind = f" for {deferred.category}" if deferred.category else ""
+    text = f" Full: {deferred.full_unit}{kind}."
+    if deferred.room_elsewhere:
+        where = ", ".join(deferred.room_at or ())
+        return text + f" FLAGGED: the capacity data shows room elsewhere in the region: {where}."
+    if deferred.room_elsewhere is False:
+        return text + " The capacity data shows no room elsewhere in the region."
+    return text
 
 
 def _remind(record: HandoverRecord, at: datetime, clocks: Clocks, number: int) -> HandoverRecord:
@@ -470,3 +489,52 @@ def extend(
         was=deadline.state,
     )
     return Change(_set(record, updated), [NewEvent(now, data)])
+
+
+def restart(record: HandoverRecord, deadline_id: str, start: datetime, now: datetime) -> Change:
+    """Run an open clock again from a start time that was amended or corrected, under the
+    request's policy version; logged as `deadline_recomputed`. A clock moved by a recorded
+    decision (extended) keeps the due time that decision gave; a closed one stays as it was."""
+    deadline = next((d for d in record.deadlines if d.id == deadline_id), None)
+    if deadline is None or not deadline.open or deadline.extensions or deadline.starts_at == start:
+        return Change(record, [])
+    suffix = deadline.id[len(deadline.name) :]
+    child = deadline.name == DeadlineName.UTL_PLACEMENT and is_child(record.person.identity, start)
+    fresh = _new(
+        deadline.name,
+        start,
+        record.clocks or Clocks(),
+        suffix=suffix,
+        child=child,
+        version=deadline.policy_version,
+    )
+    warned = deadline.warned_at is not None and fresh.warn_at <= now
+    updated = replace(
+        deadline,
+        starts_at=fresh.starts_at,
+        due_at=fresh.due_at,
+        warn_at=fresh.warn_at,
+        state=DeadlineState.WARNED if warned else DeadlineState.RUNNING,
+        warned_at=deadline.warned_at if warned else None,
+    )
+    data = events.DeadlineRecomputed(
+        deadline=deadline.id,
+        old_starts_at=deadline.starts_at.isoformat(),
+        new_starts_at=fresh.starts_at.isoformat(),
+        old_due_at=deadline.due_at.isoformat(),
+        new_due_at=fresh.due_at.isoformat(),
+    )
+    return Change(_set(record, updated), [NewEvent(now, data)])
+
+
+def moved_meeting(record: HandoverRecord, old: datetime, new: datetime) -> HandoverRecord:
+    """Clocks met at `old` (a reception whose time was corrected) are met at `new`; one whose
+    corrected meeting lies after its due time counts as breached (a breach stays on record)."""
+    for deadline in record.deadlines:
+        if deadline.met_at != old:
+            continue
+        late = new > deadline.due_at
+        state = DeadlineState.BREACHED if late or deadline.breached_at else DeadlineState.MET
+        breached_at = deadline.breached_at or (deadline.due_at if late else None)
+        record = _set(record, replace(deadline, met_at=new, state=state, breached_at=breached_at))
+    return record

@@ -24,12 +24,14 @@ with workflow.unsafe.imports_passed_through():
         DeferBody,
         ExtendBody,
         NotExecutedBody,
+        PlacedBody,
         ReceiveBody,
         RejectBody,
         ReleaseBody,
         ReportBody,
         ScheduleBody,
     )
+    from contracts.amendments import AmendCommand, CorrectionBody
     from contracts.api import (
         Assistance,
         AssistanceCreate,
@@ -44,17 +46,22 @@ with workflow.unsafe.imports_passed_through():
     from contracts.deadline_policy import Deadline, DeadlineName, EscalationLevel
     from contracts.eventlog import GENESIS_HASH, HASH_V1, HASH_V2, sealed
     from contracts.lifecycle import Action
+    from contracts.reconcile import QUERY_SNAPSHOT, Snapshot
     from contracts.refusals import Refusal
+    from contracts.relatives import RelativesBody
     from contracts.workflow import (
         ACTIVITY_ERASE,
         ACTIVITY_PROJECT,
         PROJECTION_REFUSED,
         QUERY_RECORD,
         UPDATE_ACKNOWLEDGE,
+        UPDATE_AMEND,
         UPDATE_ASSESS,
+        UPDATE_CORRECT,
         UPDATE_CREATE,
         UPDATE_EXTEND,
         UPDATE_INCIDENT,
+        UPDATE_RELATIVES,
         UPDATE_REPORT,
         WORKFLOW_NAME,
         Archive,
@@ -68,7 +75,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Projection,
     )
-    from workflows import deadline_engine, rules, transitions
+    from workflows import amendments, deadline_engine, moves, rules, transitions
     from workflows.transitions import Change, NewEvent, error
 
 # Runs started before deadlines existed keep the old shape of history (replay tests).
@@ -82,6 +89,9 @@ PATCH_RETENTION_RUN = "retention-run-v1"
 # Requests created from here on run under deadline policy version 2 (a clock for every legal
 # basis, the deferral reminder, children's clocks); earlier ones keep version 1.
 PATCH_POLICY_V2 = "deadline-policy-v2"
+# A move that completes without a record of whether relatives were told raises a reminder
+# (an escalation); runs that completed before it do not.
+PATCH_RELATIVES_REMINDER = "relatives-reminder-v1"
 # A start whose create update never arrived (the API validates before it calls) ends itself.
 CREATE_GRACE = timedelta(hours=1)
 # After a request closes, incidents can still be recorded for follow-up.
@@ -172,6 +182,15 @@ class HandoverWorkflow:
     @workflow.query(name=QUERY_RECORD)
     def record(self) -> HandoverRecord | None:
         return self._record
+
+    @workflow.query(name=QUERY_SNAPSHOT)
+    def snapshot(self) -> Snapshot | None:
+        """What reconciliation re-projects from (workflows/reconcile.py): the record and every
+        event of this run; `busy` while a change holds the lock (its projection is under way).
+        None in a retention run and before the create update."""
+        if self._record is None:
+            return None
+        return Snapshot(record=self._record, events=list(self._events), busy=self._lock.locked())
 
     # -- creation -----------------------------------------------------------------------
 
@@ -319,7 +338,19 @@ class HandoverWorkflow:
 
     @workflow.update(name=Action.DEFER)
     async def defer(self, cmd: Command[DeferBody]) -> HandoverRecord:
-        return await self._act(Action.DEFER, cmd)
+        if cmd.capacity is None:  # as before capacity data existed
+            return await self._act(Action.DEFER, cmd)
+        return await self._run_locked(
+            cmd,
+            lambda r: transitions.check_action(
+                r, Action.DEFER, cmd, now=workflow.now(), previous=self._previous_time()
+            ),
+            lambda r, now: moves.flag_deferral(
+                transitions.apply(r, Action.DEFER, cmd.meta, cmd.body, now),
+                cmd.body,
+                cmd.capacity,
+            ),
+        )
 
     @defer.validator
     def validate_defer(self, cmd: Command[DeferBody]) -> None:
@@ -380,6 +411,26 @@ class HandoverWorkflow:
     @not_executed.validator
     def validate_not_executed(self, cmd: Command[NotExecutedBody]) -> None:
         self._check(Action.NOT_EXECUTED, cmd)
+
+    @workflow.update(name=Action.PLACED)
+    async def placed(self, cmd: Command[PlacedBody]) -> HandoverRecord:
+        return await self._act(Action.PLACED, cmd)
+
+    @placed.validator
+    def validate_placed(self, cmd: Command[PlacedBody]) -> None:
+        self._check(Action.PLACED, cmd)
+
+    @workflow.update(name=UPDATE_RELATIVES)
+    async def record_relatives(self, cmd: Command[RelativesBody]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: moves.check_relatives(r, cmd, now=workflow.now()),
+            lambda r, now: moves.apply_relatives(r, cmd.meta, cmd.body, now),
+        )
+
+    @record_relatives.validator
+    def validate_record_relatives(self, cmd: Command[RelativesBody]) -> None:
+        self._precheck(cmd, lambda r: moves.check_relatives(r, cmd, now=workflow.now()))
 
     # -- security assessment and incidents -------------------------------------------
 
@@ -446,6 +497,37 @@ class HandoverWorkflow:
     @report_incident.validator
     def validate_report_incident(self, cmd: Command[ReportBody]) -> None:
         self._precheck(cmd, lambda r: rules.check_report(r, cmd, now=workflow.now()))
+
+    # -- amendments and corrections (new updates: new history, no patch) ----------------
+
+    @workflow.update(name=UPDATE_AMEND)
+    async def amend(self, cmd: Command[AmendCommand]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: amendments.check_amend(r, cmd, now=workflow.now()),
+            lambda r, now: amendments.apply_amend(r, cmd, now),
+        )
+
+    @amend.validator
+    def validate_amend(self, cmd: Command[AmendCommand]) -> None:
+        self._precheck(cmd, lambda r: amendments.check_amend(r, cmd, now=workflow.now()))
+
+    @workflow.update(name=UPDATE_CORRECT)
+    async def correct_event(self, cmd: Command[CorrectionBody]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: self._check_correct(r, cmd),
+            lambda r, now: amendments.apply_correct(r, cmd.meta, cmd, self._events, now),
+        )
+
+    @correct_event.validator
+    def validate_correct_event(self, cmd: Command[CorrectionBody]) -> None:
+        self._precheck(cmd, lambda r: self._check_correct(r, cmd))
+
+    def _check_correct(self, record: HandoverRecord, cmd: Command[CorrectionBody]) -> None:
+        amendments.check_correct(
+            record, cmd, self._events, lifecycle=LIFECYCLE_EVENTS, now=workflow.now()
+        )
 
     async def _keep_time(self) -> Callable[[], Archive] | None:
         """Fire warnings and breaches when their instant comes; sleep until the next one.
@@ -653,6 +735,11 @@ class HandoverWorkflow:
                 raise
             except Exception as exc:
                 raise await self._alert(Refusal.INTERNAL_ERROR, name, cmd.meta, exc) from exc
+            # Only a completing change asks for the patch, so older histories replay as before.
+            if moves.relatives_missing(before, applied.record) and workflow.patched(
+                PATCH_RELATIVES_REMINDER
+            ):
+                applied = moves.remind_relatives(applied, now)
             try:
                 await self._commit(applied, cmd.meta)
             except ChangeRefused as exc:
@@ -752,7 +839,10 @@ class HandoverWorkflow:
         return sealed(event)
 
     def _previous_time(self) -> datetime:
-        times = [e.occurred_at for e in self._events if e.type in LIFECYCLE_EVENTS]
+        # As corrected: a corrected time stands for the one recorded in error (without
+        # corrections, as in every history before them, these are the recorded times).
+        effective = amendments.effective_times(self._events)
+        times = [effective[e.seq] for e in self._events if e.type in LIFECYCLE_EVENTS]
         return max(times) if times else workflow.now()
 
     def _current(self) -> HandoverRecord:

@@ -20,6 +20,7 @@ from contracts.actions import (
     CompleteBody,
     DeferBody,
     NotExecutedBody,
+    PlacedBody,
     ReceiveBody,
     RejectBody,
     ReleaseBody,
@@ -31,6 +32,7 @@ from contracts.api import (
     Deferral,
     HandoverRecord,
     HandoverStep,
+    Placement,
     Reception,
     Release,
     Responsibility,
@@ -63,6 +65,7 @@ ActionBody = (
     | CancelBody
     | CompleteBody
     | NotExecutedBody
+    | PlacedBody
 )
 
 
@@ -193,6 +196,8 @@ def _check_body(record: HandoverRecord, body: Any, *, now: datetime, previous: d
             _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
         case CompleteBody() | NotExecutedBody():
             _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
+        case PlacedBody():
+            _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
         case _:
             pass
 
@@ -289,6 +294,20 @@ def apply(
             )
             data = events.from_body(events.NotExecuted, body, from_state=was)
             return _move(record, State.NOT_EXECUTED, body.occurred_at, data, closure=closure)
+        case PlacedBody():
+            # The request stays as it is (completed at the remand prison); the move to the
+            # prison, when it is a transport, is a request of its own.
+            placement = Placement(
+                prison_unit=body.prison_unit,
+                occurred_at=body.occurred_at,
+                by=actor,
+                recorded_at=now,
+                decision=body.decision,
+                remarks=body.remarks,
+            )
+            data = events.from_body(events.Placed, body)
+            changed = replace(record, placement=placement)
+            return Change(changed, [NewEvent(body.occurred_at, data)])
     raise error(Refusal.INVALID_INPUT, f"unexpected body for {action}")
 
 

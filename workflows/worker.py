@@ -11,6 +11,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.activities import Projector
 from workflows.handover import HandoverWorkflow
+from workflows.reconcile import ReconcileWorkflow
+from workflows.reconcile_activities import Reconciler
+from workflows.unit_incident import UnitIncidentWorkflow
+from workflows.unit_incident_activities import UnitIncidentProjector
 from workflows.webhook_activities import WebhookActivities, WebhookConfig
 from workflows.webhooks import WebhookWorkflow
 
@@ -41,11 +45,22 @@ def create_worker(
     """
     projector = Projector(pool, audit_key=audit_key)
     hooks = WebhookActivities(pool, webhooks or WebhookConfig())
+    incidents = UnitIncidentProjector(pool)
+    reconciler = Reconciler(client, pool, projector)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[HandoverWorkflow, WebhookWorkflow],
-        activities=[projector.project, projector.erase, hooks.fetch, hooks.deliver, hooks.status],
+        workflows=[HandoverWorkflow, WebhookWorkflow, UnitIncidentWorkflow, ReconcileWorkflow],
+        activities=[
+            projector.project,
+            projector.erase,
+            hooks.fetch,
+            hooks.deliver,
+            hooks.status,
+            incidents.project,
+            incidents.erase,
+            reconciler.reconcile,
+        ],
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),

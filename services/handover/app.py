@@ -18,14 +18,17 @@ from litestar.openapi.spec import Tag
 from temporalio.client import Client
 from temporalio.service import RetryConfig
 
-from services.handover.api import actions
+from services.handover.api import actions, amendments
 from services.handover.api.audit import AuditController
+from services.handover.api.capacity import CapacityController
 from services.handover.api.deadlines import DeadlineController, EscalationController
 from services.handover.api.docs import repair_schema
 from services.handover.api.docs_assets import assets_router, swagger_plugin
+from services.handover.api.exports import ExportController, InspectionController
 from services.handover.api.feed import FeedController
 from services.handover.api.handovers import HandoverController
 from services.handover.api.health import HealthController
+from services.handover.api.incidents import UnitIncidentController
 from services.handover.api.reports import ReportController
 from services.handover.api.strict import StrictRequest, check_request
 from services.handover.api.units import UnitController
@@ -44,6 +47,7 @@ from services.handover.settings import Settings
 from services.handover.temporal_gateway import TemporalGateway
 from services.handover.tokens import TokenVerifier
 from services.handover.unit_directory import UnitDirectory
+from services.handover.unit_incidents import UnitIncidents
 from services.handover.use_cases import HandoverService
 from services.handover.webhooks import WebhookService, WebhookStore
 from workflows.converter import data_converter
@@ -121,6 +125,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.temporal = temporal
         app.state.handovers = HandoverService(repository, temporal, settings.clocks())
         app.state.queries = HandoverQueries(repository, audit_key=settings.audit_key_bytes())
+        app.state.unit_incidents = UnitIncidents(repository, temporal, settings.clocks())
         app.state.webhooks = WebhookService(
             WebhookStore(pool, timeout=settings.db_timeout_seconds),
             app.state.queries,
@@ -155,6 +160,10 @@ def create_app(settings: Settings) -> Litestar:
         webhooks: WebhookService = state.webhooks
         return webhooks
 
+    def provide_unit_incidents(state: State) -> UnitIncidents:
+        unit_incidents: UnitIncidents = state.unit_incidents
+        return unit_incidents
+
     def provide_temporal(state: State) -> TemporalGateway:
         temporal: TemporalGateway = state.temporal
         return temporal
@@ -168,14 +177,19 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             HandoverController,
             actions.router(),
+            amendments.router(),
             DeadlineController,
             EscalationController,
             AuditController,
             FeedController,
             SubscriptionController,
             UnitController,
+            CapacityController,
             HealthController,
             ReportController,
+            UnitIncidentController,
+            ExportController,
+            InspectionController,
             metrics_route(metrics, settings.metrics_token),
             assets_router(),
             board_router(),
@@ -185,6 +199,7 @@ def create_app(settings: Settings) -> Litestar:
             "handovers": Provide(provide_handovers, sync_to_thread=False),
             "queries": Provide(provide_queries, sync_to_thread=False),
             "temporal": Provide(provide_temporal, sync_to_thread=False),
+            "unit_incidents": Provide(provide_unit_incidents, sync_to_thread=False),
             "webhooks": Provide(provide_webhooks, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,

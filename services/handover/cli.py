@@ -1,4 +1,4 @@
-"""The `handover` command: dev, api, worker, migrate, token, openapi, simulate."""
+"""The `handover` command: dev, api, worker, migrate, reconcile, token, openapi, simulate, demo."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import msgspec
 
 from contracts.common import Org, Role
+from services.handover import demo as demonstration
 from services.handover import simulate as simulation
 from services.handover.auth import issue_token
 from services.handover.logs import configure_logging
@@ -59,6 +60,8 @@ def _announce(settings: Settings) -> None:
         f"  PostgreSQL     {settings.database_url}",
         "  A token        .venv/bin/handover token --org polisen --unit pa-kronoberg "
         "--role custody_officer",
+        "  A demo day     .venv/bin/handover demo  (in another terminal: requests, answers, "
+        "deferrals, an incident and a breach appear on the board within a minute)",
         "",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)
@@ -100,6 +103,22 @@ async def _revoke(database_url: str, args: argparse.Namespace, until: datetime) 
         )
     finally:
         await pool.close()
+
+
+async def _reconcile(settings: Settings) -> int:
+    """0 when the run could check every open request (repairs are fine), 1 when not."""
+    from services.handover.app import connect_temporal
+    from services.handover.reconcile import reconcile_now, report
+
+    client = await connect_temporal(settings)
+    print(
+        f"reconciling on task queue {settings.task_queue!r} (the workers run it)...",
+        file=sys.stderr,
+        flush=True,
+    )
+    result = await reconcile_now(client, settings.task_queue)
+    print(report(result), flush=True)
+    return 1 if result.failed else 0
 
 
 def _verify(path: Path) -> int:
@@ -168,6 +187,14 @@ def main(argv: list[str] | None = None) -> None:
         sub.add_parser("simulate", help="play Kriminalvården's side against a running service"),
         settings_hint="http://HANDOVER_API_HOST:HANDOVER_API_PORT",
     )
+    demonstration.add_arguments(
+        sub.add_parser("demo", help="play a realistic day against a running service"),
+        settings_hint="http://HANDOVER_API_HOST:HANDOVER_API_PORT",
+    )
+    sub.add_parser(
+        "reconcile",
+        help="compare open requests with the read model now and repair lag (needs the workers)",
+    )
     openapi = sub.add_parser("openapi", help="write contracts/openapi.json")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
     args = parser.parse_args(argv)
@@ -207,6 +234,26 @@ def main(argv: list[str] | None = None) -> None:
             )
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(simulation.simulate(config))
+        case "demo":
+            demo_config = demonstration.config_from_args(
+                args,
+                base_url=f"http://{settings.api_host}:{settings.api_port}",
+                jwt_secret=settings.jwt_secret,
+            )
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(demonstration.demo(demo_config))
+        case "reconcile":
+            from services.handover import runtime
+
+            configure_logging(settings)
+            if settings.temporal_address is None or settings.payload_key is None:
+                raise SystemExit("set TEMPORAL_ADDRESS and HANDOVER_PAYLOAD_KEY (as the workers)")
+            try:
+                code = asyncio.run(_reconcile(settings))
+            except Exception as exc:  # noqa: BLE001 - report, then exit non-zero
+                print(f"handover reconcile: {exc!r}", file=sys.stderr)
+                code = 2
+            runtime.exit_now(code)
         case "keygen":
             from workflows.codec import new_key
 

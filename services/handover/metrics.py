@@ -133,6 +133,34 @@ class DatabaseGauges(Collector):
             "Age of the first failed attempt of the oldest such event (0: none).",
             row["webhook_lag"],
         )
+        yield _single(
+            "handover_reconcile_repaired_requests",
+            "Requests whose read model a reconciliation run found behind their workflow and "
+            "repaired, summed over all runs (0 in normal operation).",
+            row["reconcile_repaired"],
+        )
+        yield _single(
+            "handover_reconcile_events_written",
+            "Events reconciliation runs wrote that were missing from the read model, summed.",
+            row["reconcile_events_written"],
+        )
+        last = row["reconcile_last"]
+        if last is not None:  # no run yet: no series
+            yield _single(
+                "handover_reconcile_last_run_age_seconds",
+                "Seconds since the last reconciliation run finished.",
+                last["age"],
+            )
+            yield _single(
+                "handover_reconcile_last_run_repaired",
+                "Requests the last reconciliation run repaired.",
+                last["repaired"],
+            )
+            yield _single(
+                "handover_reconcile_last_run_failed",
+                "Open requests the last reconciliation run could not query or write.",
+                last["failed"],
+            )
 
 
 def _family(

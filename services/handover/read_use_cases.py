@@ -100,6 +100,20 @@ def feed_position(after: str) -> tuple[str, int]:
     return tx, seq
 
 
+def with_corrections(events: list[EventView]) -> list[EventView]:
+    """The log with each event's `corrected_by`: the later `corrected` events naming it."""
+    found: dict[int, list[int]] = {}
+    for event in events:
+        if event.type == "corrected" and event.data is not None:
+            found.setdefault(int(event.data["corrects"]), []).append(event.seq)
+    if not found:
+        return events
+    return [
+        msgspec.structs.replace(e, corrected_by=found[e.seq]) if e.seq in found else e
+        for e in events
+    ]
+
+
 @dataclass(frozen=True)
 class Scope:
     visible_units: list[str] | None
@@ -221,7 +235,7 @@ class HandoverQueries:
             record: HandoverRecord | None = await self._repo.get_handover(handover_id=handover_id)
         except Gone:
             record = None
-        events = await self._repo.list_events(handover_id=handover_id)
+        events = with_corrections(await self._repo.list_events(handover_id=handover_id))
         await self._repo.log_access(
             actor=actor,
             action="export",
@@ -244,7 +258,7 @@ class HandoverQueries:
     ) -> list[EventView]:
         """The event log; after erasure its envelopes still serve to verify the chain."""
         await self._visible_to(actor, handover_id)
-        events = await self._repo.list_events(handover_id=handover_id)
+        events = with_corrections(await self._repo.list_events(handover_id=handover_id))
         await self._repo.log_access(
             actor=actor,
             action=action,

@@ -21,6 +21,7 @@ from contracts.api import (
     HandoverSummary,
     Unit,
 )
+from contracts.capacity import UnitCapacity
 from contracts.common import Actor
 from contracts.eventlog import instant
 from contracts.person import Identity, masked_identity
@@ -273,6 +274,20 @@ class Repository:
     async def get_units(self, *, ids: list[str]) -> dict[str, Unit]:
         return {unit.id: unit for unit in await self._structs("get_units", Unit, ids=ids)}
 
+    async def put_capacity(
+        self, *, unit: str, categories: list[dict[str, object]], as_of: datetime, updated_by: str
+    ) -> bool:
+        """Store a unit's free places; False when a newer publication is already stored."""
+        rows = await self._fetch(
+            "put_capacity", unit=unit, categories=categories, as_of=as_of, updated_by=updated_by
+        )
+        return bool(rows)
+
+    async def list_capacity(
+        self, *, region: str | None = None, unit: str | None = None
+    ) -> list[UnitCapacity]:
+        return await self._structs("list_capacity", UnitCapacity, region=region, unit=unit)
+
     async def is_national(self, *, unit: str) -> bool:
         rows = await self._fetch("get_unit_scope", unit=unit)
         return bool(rows and rows[0]["national"])
@@ -344,3 +359,33 @@ class Repository:
         """One row of aggregates over the clear facts (reports, metrics): never personal data,
         so not audited. `name` is a file in sql/ that returns exactly one row."""
         return (await self._fetch(name, **values))[0]
+
+    # --- unit incidents and JO inspections (services/handover/unit_incidents.py) -----------
+
+    async def unit_incident_row(self, *, incident_id: str) -> asyncpg.Record | None:
+        """A unit incident's facts, its sealed record and its key (null once erased)."""
+        rows = await self._fetch("get_unit_incident", incident_id=incident_id)
+        return rows[0] if rows else None
+
+    async def list_unit_incidents(self, **values: object) -> list[asyncpg.Record]:
+        return await self._fetch("list_unit_incidents", **values)
+
+    async def log_incident_access(
+        self, *, actor: Actor, action: str, incident_ids: list[str], purpose: str, request_id: str
+    ) -> None:
+        """Audit a read or write of a unit incident's texts."""
+        await self._fetch(
+            "insert_incident_access",
+            sub=actor.sub,
+            org=actor.org,
+            unit=actor.unit,
+            action=action,
+            incident_ids=incident_ids,
+            purpose=purpose,
+            request_id=request_id,
+            roles=[str(role) for role in actor.roles],
+        )
+
+    async def named(self, name: str, /, **values: object) -> list[asyncpg.Record]:
+        """Rows of a named query over clear facts (inspections); never personal data."""
+        return await self._fetch(name, **values)

@@ -8,17 +8,21 @@ import importlib.util
 import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import msgspec
 import structlog
 import uvicorn
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from services.handover.app import connect_temporal, create_app, create_pool
 from services.handover.migrate import migrate
 from services.handover.settings import Settings
 from workflows.codec import new_key
+from workflows.reconcile_activities import install_schedule
 from workflows.worker import create_worker
 
 log = structlog.get_logger(__name__)
@@ -111,6 +115,7 @@ async def run_worker(settings: Settings, pool: asyncpg.Pool, halt: asyncio.Event
             await _pause(halt, delay)
             delay = min(delay * 2, RECONNECT_MAX)
             continue
+        await _install_schedule(client, settings)
         temporal_worker = create_worker(
             client,
             pool,
@@ -147,6 +152,20 @@ async def run_worker(settings: Settings, pool: asyncpg.Pool, halt: asyncio.Event
         )
         await _pause(halt, delay)
         delay = min(delay * 2, RECONNECT_MAX)
+
+
+async def _install_schedule(client: Client, settings: Settings) -> None:
+    """The reconciliation schedule, created or brought to this interval (idempotent: every
+    worker does it at start). A failure is logged; the worker runs on without it."""
+    if settings.reconcile_every_seconds <= 0:
+        return
+    every = timedelta(seconds=settings.reconcile_every_seconds)
+    try:
+        done = await install_schedule(client, task_queue=settings.task_queue, every=every)
+    except RPCError as exc:
+        log.warning("reconcile.schedule_failed", error=str(exc))
+        return
+    log.info("reconcile.schedule", outcome=done, every_seconds=settings.reconcile_every_seconds)
 
 
 async def _pause(halt: asyncio.Event, seconds: float) -> None:

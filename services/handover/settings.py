@@ -88,6 +88,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     webhook_max_failures: Annotated[int, Meta(ge=1, le=100)] = 8
     # How often an idle subscription looks for new events.
     webhook_poll_seconds: Annotated[float, Meta(gt=0, le=3600)] = 2.0
+    # How often the reconciliation schedule compares open requests with the read model and
+    # repairs lag (workflows/reconcile.py); every worker creates or updates the schedule at
+    # start. 0: workers leave the schedule alone (none is created).
+    reconcile_every_seconds: Annotated[float, Meta(ge=0)] = 300.0
     # Bearer token a Prometheus scraper sends to /metrics; unset: only loopback may scrape.
     metrics_token: Annotated[str, Meta(min_length=16)] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -21,6 +21,14 @@ from temporalio.service import RPCError, RPCStatusCode
 from contracts.api import HandoverRecord
 from contracts.lifecycle import Action
 from contracts.refusals import Refusal
+from contracts.unit_incidents import (
+    UNIT_INCIDENT_WORKFLOW,
+    UPDATE_UNIT_INCIDENT_RECORD,
+    UnitIncident,
+    UnitIncidentCommand,
+    UnitIncidentStart,
+    unit_incident_workflow_id,
+)
 from contracts.webhooks import WEBHOOK_WORKFLOW, WebhookStart, webhook_workflow_id
 from contracts.workflow import (
     UPDATE_CREATE,
@@ -207,6 +215,61 @@ class TemporalGateway:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
             raise WorkflowGone(subscription_id) from exc
+
+    async def record_unit_incident(
+        self, *, start: UnitIncidentStart, update_id: str, cmd: UnitIncidentCommand
+    ) -> UnitIncident:
+        """Start a unit incident's workflow if needed and record it, awaiting its projection."""
+        operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            UNIT_INCIDENT_WORKFLOW,
+            start,
+            id=unit_incident_workflow_id(start.incident_id),
+            task_queue=self._task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            task_timeout=WORKFLOW_TASK_TIMEOUT,
+        )
+
+        async def call(client: Client) -> UnitIncident:
+            found: UnitIncident = await client.execute_update_with_start_workflow(
+                UPDATE_UNIT_INCIDENT_RECORD,
+                cmd,
+                start_workflow_operation=operation,
+                id=update_id,
+                result_type=UnitIncident,
+                rpc_timeout=timedelta(seconds=self._timeout),
+            )
+            return found
+
+        try:
+            return await self._guarded(call)
+        except WorkflowAlreadyStartedError as exc:
+            raise IllegalTransition("This incident is already closed.") from exc
+        finally:
+            _settle(operation)
+
+    async def unit_incident_update(
+        self, *, incident_id: str, name: str, update_id: str, cmd: UnitIncidentCommand
+    ) -> UnitIncident:
+        """Investigate, close or report a unit incident; its workflow gone raises WorkflowGone."""
+
+        async def call(client: Client) -> UnitIncident:
+            handle = client.get_workflow_handle(unit_incident_workflow_id(incident_id))
+            found: UnitIncident = await handle.execute_update(
+                name,
+                cmd,
+                id=update_id,
+                result_type=UnitIncident,
+                rpc_timeout=timedelta(seconds=self._timeout),
+            )
+            return found
+
+        try:
+            return await self._guarded(call)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            raise WorkflowGone(incident_id) from exc
 
     def _update(self, update_id: str) -> dict[str, Any]:
         """An update's options: its id (deduplicated by Temporal), result type, RPC timeout."""

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 import structlog
 
-from contracts.actions import ReleaseBody, ScheduleBody
+from contracts.actions import DeferBody, DeferralReason, PlacedBody, ReleaseBody, ScheduleBody
+from contracts.amendments import AmendCommand, Amendment, DestinationAmendment
 from contracts.api import (
     AssistanceCreate,
     Handover,
@@ -20,10 +21,11 @@ from contracts.api import (
     TransferCreate,
     Unit,
 )
+from contracts.capacity import PLACE_KINDS, CapacityCheck, room_elsewhere
 from contracts.common import CLOCK_SKEW, Actor, Org, Role, UnitKind
 from contracts.deadline_policy import Clocks
 from contracts.person import TRANSFER_DECISIONS, Person, birth_date
-from contracts.workflow import Command, CommandMeta, CreateHandover
+from contracts.workflow import UPDATE_AMEND, Command, CommandMeta, CreateHandover
 from services.handover.audit_context import current_purpose
 from services.handover.errors import (
     FieldError,
@@ -240,6 +242,7 @@ class HandoverService:
             if record is None or not await self._queries.visible(actor, unit, record):
                 raise NotFound(f"No handover request {handover_id}.")
         await self._check_references(body)
+        capacity = await self._capacity_check(handover_id, body)
         print_ = fingerprint(f"{name}/{target or ''}", body)
         key = scoped_key(actor, idempotency_key) if idempotency_key else None
         update_id = f"{name}/{key}/{print_}" if key else f"{name}/{uuid.uuid4()}"
@@ -250,6 +253,7 @@ class HandoverService:
             idempotency_key=key,
             fingerprint=print_,
             target=target,
+            capacity=capacity,
         )
         try:
             record = await self._temporal.update(
@@ -263,12 +267,72 @@ class HandoverService:
         await self._audit(actor, name, record.id, request_id)
         return representation(record, actor, unit.kind, now=record.updated_at)
 
+    async def amend(
+        self,
+        *,
+        actor: Actor,
+        handover_id: str,
+        body: Amendment,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        request_id: str,
+    ) -> Handover:
+        """An amendment; a new destination unit must exist (a transfer's: a remand prison or
+        prison), and the workflow gets its kind with it."""
+        kind: UnitKind | None = None
+        unit_id, path, kinds = None, "", None
+        if isinstance(body, DestinationAmendment):
+            if body.to_unit is not None:
+                unit_id, path = body.to_unit, "$.to_unit"
+                kinds = {UnitKind.REMAND_PRISON, UnitKind.PRISON}
+            elif body.destination is not None and body.destination.unit is not None:
+                unit_id, path = body.destination.unit, "$.destination.unit"
+        if unit_id is not None:
+            units = await self._repo.get_units(ids=[unit_id])
+            errors = _expect_unit(units, unit_id, path, kinds)
+            if errors:
+                raise _invalid(errors)
+            kind = units[unit_id].kind
+        return await self.act(
+            actor=actor,
+            handover_id=handover_id,
+            name=UPDATE_AMEND,
+            body=AmendCommand(amendment=body, destination_kind=kind),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+            request_id=request_id,
+        )
+
     async def escalation_handover(self, actor: Actor, escalation_id: str) -> str:
         """The request an escalation belongs to, if the caller's agency is involved in it."""
         scope = await self._repo.escalation_scope(escalation_id=escalation_id)
         if scope is None or actor.org not in scope[1]:
             raise NotFound(f"No escalation {escalation_id}.")
         return scope[0]
+
+    async def _capacity_check(self, handover_id: str, body: msgspec.Struct) -> CapacityCheck | None:
+        """For a deferral for no capacity: the full unit (named, or the request's destination
+        when that is a remand prison or prison) and the other units of its region whose fresh
+        figures show free places of the category. Looked up here, decided in the workflow."""
+        if not isinstance(body, DeferBody) or body.reason != DeferralReason.NO_CAPACITY:
+            return None
+        full = body.full_unit
+        if full is None:
+            try:
+                record = await self._repo.get_handover(handover_id=handover_id)
+            except (NotFound, Gone):
+                return None  # the workflow answers for the request itself
+            if record.to_unit is None or record.destination_kind not in PLACE_KINDS:
+                return None
+            full = record.to_unit
+        unit = (await self._repo.get_units(ids=[full])).get(full)
+        if unit is None:
+            return None
+        if body.category is None:
+            return CapacityCheck(full_unit=full, region=unit.region)
+        rows = await self._repo.list_capacity(region=unit.region)
+        room = room_elsewhere(rows, full_unit=full, category=body.category, now=datetime.now(UTC))
+        return CapacityCheck(full_unit=full, region=unit.region, category=body.category, room=room)
 
     async def _check_references(self, body: msgspec.Struct) -> None:
         """Units named in a body must exist (and be of the right kind) in the reference data."""
@@ -281,6 +345,12 @@ class HandoverService:
             case ReleaseBody():
                 units = await self._repo.get_units(ids=[body.to_unit])
                 errors = _expect_unit(units, body.to_unit, "$.to_unit", None)
+            case PlacedBody():
+                units = await self._repo.get_units(ids=[body.prison_unit])
+                errors = _expect_unit(units, body.prison_unit, "$.prison_unit", {UnitKind.PRISON})
+            case DeferBody(full_unit=str(full)):
+                units = await self._repo.get_units(ids=[full])
+                errors = _expect_unit(units, full, "$.full_unit", set(PLACE_KINDS))
             case _:
                 errors = []
         if errors:

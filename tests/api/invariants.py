@@ -50,6 +50,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "deadline_extended": (EVERY_STATE, None),
     "escalation_acknowledged": (EVERY_STATE, None),
     "personal_data_erased": (FINAL, None),
+    # Amendments and corrections change facts and times, never the state (the destination only
+    # before pickup: checked in `replay`).
+    "amended": (EVERY_STATE, None),
+    "corrected": (EVERY_STATE, None),
+    "deadline_recomputed": (EVERY_STATE, None),
 }
 LIFECYCLE_EVENTS = frozenset(k for k, (_, to) in TRANSITIONS.items() if to is not None) | {
     "released",
@@ -146,8 +151,34 @@ class Replayed:
     chain: list[list[Any]] = field(default_factory=list)
 
 
+def as_recorded(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events without `corrected_by`, which is computed from later events when read."""
+    return [{k: v for k, v in e.items() if k != "corrected_by"} for e in events]
+
+
+def corrected_times(events: list[dict[str, Any]]) -> dict[int, str]:
+    """Each event's time as the later `corrected` events say it was; a `completed` recorded in
+    the same change as a corrected reception (the arrival) follows it."""
+    times = {e["seq"]: e["occurred_at"] for e in events}
+    for event in events:
+        if event["type"] != "corrected":
+            continue
+        target = events[event["data"]["corrects"] - 1]
+        old, new = times[target["seq"]], event["data"]["new"]["occurred_at"]
+        times[target["seq"]] = new
+        for other in events:
+            same = other["request_id"] == target["request_id"] and other["type"] == "completed"
+            if same and when(times[other["seq"]]) == when(old):
+                times[other["seq"]] = new
+    return times
+
+
 def replay(events: list[dict[str, Any]]) -> Replayed:
-    """Walk the log through the lifecycle of DOMAIN.md, failing on any step it does not allow."""
+    """Walk the log through the lifecycle of DOMAIN.md, failing on any step it does not allow.
+
+    Times are as corrected (the log keeps the times recorded in error beside the corrections).
+    """
+    times = corrected_times(events)
     model = Replayed()
     assert events, "a request always has its `requested` event"
     first = events[0]
@@ -182,6 +213,10 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
                 assert data["to_unit"] != holder, where
                 model.pending_to = data["to_unit"]
                 model.releases += 1
+            case "amended" if data["field"] == "destination":
+                assert model.releases + model.receptions == 0, f"{where}: after pickup"
+                assert data["old"]["to_unit"] == to_unit, where
+                to_unit = data["new"]["to_unit"]
             case "received":
                 if model.pending_to is not None:
                     assert actor["unit"] == model.pending_to, where
@@ -189,7 +224,7 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
                 else:
                     assert holder is None, f"{where}: a pick-up while {holder} holds the person"
                     model.pickups += 1
-                at = when(event["occurred_at"])
+                at = when(times[event["seq"]])
                 if model.chain and model.chain[-1][2] is None:
                     model.chain[-1][2] = at
                 model.chain.append([actor["unit"], at, None])
@@ -218,7 +253,7 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
                     assert to_unit is None, f"{where}: destination {to_unit} must receive"
                     assert holder is not None, f"{where}: nobody holds the person"
                     assert actor["unit"] == holder, f"{where}: completed by {actor['unit']}"
-                    model.chain[-1][2] = when(event["occurred_at"])
+                    model.chain[-1][2] = when(times[event["seq"]])
             case "cancelled":
                 assert model.pending_to is None, f"{where}: a release awaits reception"
                 assert not model.any_reception, f"{where}: after the first handover"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -28,8 +28,10 @@ from tests.api.invariants import (
     FINAL,
     LIFECYCLE_EVENTS,
     Snapshot,
+    as_recorded,
     assert_well_formed,
     checked,
+    corrected_times,
     pending_release,
     request_id,
     view,
@@ -39,7 +41,7 @@ from tests.flow import Parties, body, fresh, now
 LIFECYCLE = ("accept", "defer", "reject", "schedule", "release", "receive", "cancel", "complete")
 LIFECYCLE_ACTIONS = (*LIFECYCLE, "not-executed")
 TIMED = frozenset({"release", "receive", "complete", "not-executed"})
-ACTIONS = (*LIFECYCLE_ACTIONS, "security-assessment", "incidents")
+ACTIONS = (*LIFECYCLE_ACTIONS, "security-assessment", "incidents", "amendments")
 CAST = ("police", "police_supervisor", "planner", "escort", "hakte", "stranger", "coordinator")
 TARGETS = ("kv-nte-stockholm", "kv-hakte-kronoberg", "pa-kronoberg")
 ACTOR_OF_UNIT = {
@@ -75,6 +77,9 @@ class Step:
     complete: bool = True  # whether the security assessment is complete
     if_match: str = "none"  # none, current or stale: the If-Match header sent
     skew: int = 0  # seconds the device's clock is off, for the times a body carries
+    relatives: bool = True  # an amendment: whether relatives were notified
+    seq: int = 0  # a correction: the event it corrects, and the corrected time
+    corrected_at: str = ""
 
     def headers(self, version: int) -> dict[str, str]:
         match self.if_match:
@@ -85,6 +90,8 @@ class Step:
         return {}
 
     def path(self, handover_id: str) -> str:
+        if self.action == "correct":
+            return f"/v1/handovers/{handover_id}/events/{self.seq}/correct"
         return f"/v1/handovers/{handover_id}/{self.action}"
 
     def payload(self) -> dict[str, Any]:
@@ -120,6 +127,13 @@ class Step:
                 return result
             case "incidents":
                 return body(examples.INCIDENT, occurred_at=now())
+            case "amendments":
+                reason = "Called the person's sister."
+                return {"field": "relatives_notified", "relatives_notified": self.relatives} | {
+                    "reason": reason
+                }
+            case "correct":
+                return {"occurred_at": self.corrected_at, "reason": "Entered late."}
         raise AssertionError(self.action)
 
 
@@ -132,20 +146,47 @@ any_step = st.builds(
     reason=st.booleans(),
     complete=st.booleans(),
     if_match=st.sampled_from(["none", "current", "stale"]),
+    relatives=st.booleans(),
     # On time; a device a minute fast (within the accepted skew); an hour slow; ten minutes fast.
     skew=st.sampled_from([0, 60, -3600, 600]),
 )
 
 
-def useful_steps(record: dict[str, Any]) -> tuple[list[Step], list[Step]]:
+def correction(events: list[dict[str, Any]]) -> Step | None:
+    """The correction of the latest release or reception, by the unit that recorded it, to a
+    second after the later of its time and now (so it stays after every other event)."""
+    lifecycle = [e for e in events if e["type"] in LIFECYCLE_EVENTS]
+    if not lifecycle:
+        return None
+    last = lifecycle[-1]
+    if last["type"] == "completed" and len(lifecycle) > 1:
+        before = lifecycle[-2]
+        if before["type"] == "received" and before["request_id"] == last["request_id"]:
+            last = before  # an arrival: its time is the reception's
+    actor = ACTOR_OF_UNIT.get(last["actor"]["unit"])
+    if last["type"] not in ("released", "received") or actor is None:
+        return None
+    times = corrected_times(events)
+    moment = max(datetime.fromisoformat(times[last["seq"]]), datetime.now(UTC))
+    later = (moment + timedelta(seconds=1)).isoformat()
+    return Step("correct", actor, seq=last["seq"], corrected_at=later)
+
+
+def useful_steps(
+    record: dict[str, Any], events: list[dict[str, Any]] | None = None
+) -> tuple[list[Step], list[Step]]:
     """Steps by the party that would take them: those that move the request on towards
-    completion, and the detours that end or stall it."""
+    completion, and the detours that end or stall it (amendments and corrections too)."""
     state = record["state"]
     holder = record["responsible"]["unit"] if record["responsible"] else None
     pending = pending_release(record)
     assessments = record["security_assessments"]
     onwards: list[Step] = []
     detours: list[Step] = [Step("incidents", "escort"), Step("incidents", "hakte")]
+    detours.append(Step("amendments", "police", relatives=not record["relatives_notified"]))
+    corrected = correction(events or [])
+    if corrected is not None:
+        detours.append(corrected)
     if state in ("requested", "deferred"):
         onwards.append(Step("accept", "planner"))
         detours.append(Step("reject", "planner"))
@@ -184,8 +225,9 @@ def body_invalid(step: Step, payload: dict[str, Any], before: Snapshot) -> bool:
         # The service's rule for field times: not beyond the clock skew a device may have (two
         # minutes) into the future, and not before the request's previous lifecycle event.
         at = datetime.fromisoformat(payload["occurred_at"])
+        times = corrected_times(before.events)
         previous = max(
-            datetime.fromisoformat(e["occurred_at"])
+            datetime.fromisoformat(times[e["seq"]])
             for e in before.events
             if e["type"] in LIFECYCLE_EVENTS
         )
@@ -223,6 +265,12 @@ def expected_statuses(
         if record["state"] in FINAL:
             return {409}
         return {400} if record["security_assessments"] and not step.reason else {201}
+    if step.action == "amendments":
+        if step.actor not in REQUESTER_STAFF:
+            return {403, 404}
+        return {400} if record["relatives_notified"] == step.relatives else {200}
+    if step.action == "correct":
+        return {200}  # drawn only for the unit that recorded the event (`correction`)
     # incidents
     if step.actor in ALWAYS_PARTY:
         return {201}
@@ -282,7 +330,8 @@ class Run:
         mine = [e for e in after.events if e["request_id"] == headers["X-Request-Id"]]
         if response.is_success:
             assert after.version > before.version
-            assert after.events[: len(before.events)] == before.events, "the log was rewritten"
+            recorded = as_recorded(after.events[: len(before.events)])
+            assert recorded == as_recorded(before.events), "the log was rewritten"
             assert mine == after.events[len(before.events) :], "another change slipped in"
             assert response.headers["etag"] == after.etag
             if step.action in LIFECYCLE_ACTIONS:
@@ -317,12 +366,14 @@ async def test_random_action_sequences_keep_every_invariant(
     run = Run(api, temporal, pool, Parties(settings))
     snap = await run.start(STARTS[start])
     for _ in range(data.draw(st.integers(4, 12), label="steps")):
-        onwards, detours = useful_steps(snap.record)
+        onwards, detours = useful_steps(snap.record, snap.events)
         # Mostly onwards, sometimes a detour, sometimes anything at all (shrinks to onwards).
         pick = data.draw(st.integers(0, 9), label="pick")
         useful = detours if pick == 7 or not onwards else onwards
         choice = any_step if pick >= 8 else st.sampled_from(useful)
         step = data.draw(choice, label="step")
         snap = await run.take(step, snap)
+        if step.action in ("amendments", "correct"):
+            event(f"{step.action} drawn")
     event(f"{start} ended {snap.record['state']}")
     event(f"{len(snap.record['custody_chain'])} custody segments")

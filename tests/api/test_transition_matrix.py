@@ -27,7 +27,7 @@ from contracts.common import Org, Role, State
 from contracts.lifecycle import Action
 from services.handover.api import examples
 from services.handover.settings import Settings
-from tests.flow import Flow, Parties, apprehension, auth, body, now
+from tests.flow import Flow, Parties, apprehension, auth, body, fresh, now
 
 # -- situations ----------------------------------------------------------------------------
 
@@ -47,6 +47,7 @@ NOT_EXECUTED = "not_executed"
 # Only for legal attempts and role checks:
 ACCEPTED_ASSESSED = "accepted+assessed"
 ASSISTANCE_IN_TRANSIT = "assistance/in_transit"  # LVM transport by NTE to a care home
+CONVICTED_COMPLETED = "convicted/completed"  # a sentenced person received at the häkte
 
 STATE_OF = {
     REQUESTED: State.REQUESTED,
@@ -62,6 +63,7 @@ STATE_OF = {
     NOT_EXECUTED: State.NOT_EXECUTED,
     ACCEPTED_ASSESSED: State.ACCEPTED,
     ASSISTANCE_IN_TRANSIT: State.IN_TRANSIT,
+    CONVICTED_COMPLETED: State.COMPLETED,
 }
 MATRIX_SITUATIONS = [
     REQUESTED,
@@ -95,6 +97,7 @@ HOLDER = {
     NOT_EXECUTED: "police",
     ACCEPTED_ASSESSED: "police",
     ASSISTANCE_IN_TRANSIT: "escort",
+    CONVICTED_COMPLETED: "hakte",
 }
 NEXT_RECEIVER = {
     REQUESTED: "escort",
@@ -120,6 +123,8 @@ def natural_actor(situation: str, action: Action) -> str:
             return NEXT_RECEIVER[situation]
         case Action.CANCEL:
             return "police"
+        case Action.PLACED:
+            return "hakte"
         case _:
             return "planner"
 
@@ -137,21 +142,23 @@ INCOMPLETE = "security_assessment_incomplete"
 STARTED = "handover_started"
 PENDING = "release_pending"
 DESTINATION = "destination_must_receive"
+UNPLACED = "not_awaiting_placement"
 
 COLUMNS = list(Action)
-CLOSED = (NO, NO, NO, NO, NO, NO, NO, NO, NO)
+CLOSED = (NO, NO, NO, NO, NO, NO, NO, NO, NO, NO)
 # fmt: off
-# Columns: accept, defer, reject, schedule, release, receive, cancel, complete, not-executed.
+# Columns: accept, defer, reject, schedule, release, receive, cancel, complete, not-executed,
+# placed. The matrix's transfer rests on a remand decision: nobody waits for a prison place.
 MATRIX: dict[str, tuple[str, ...]] = {
-    REQUESTED:           (OK, OK, OK, NO,         NO,      NO,     OK,      NO,          NO),
-    ACCEPTED:            (NO, NO, NO, INCOMPLETE, NO,      NO,     OK,      NO,          NO),
-    DEFERRED:            (OK, NO, OK, NO,         NO,      NO,     OK,      NO,          NO),
+    REQUESTED:           (OK, OK, OK, NO,         NO,      NO,     OK,      NO,          NO,      NO),  # noqa: E501
+    ACCEPTED:            (NO, NO, NO, INCOMPLETE, NO,      NO,     OK,      NO,          NO,      NO),  # noqa: E501
+    DEFERRED:            (OK, NO, OK, NO,         NO,      NO,     OK,      NO,          NO,      NO),  # noqa: E501
     REJECTED:            CLOSED,
-    SCHEDULED:           (NO, NO, NO, OK,         OK,      NO,     OK,      NO,          OK),
-    SCHEDULED_RELEASED:  (NO, NO, NO, STARTED,    PENDING, OK,     PENDING, NO,          PENDING),
-    IN_TRANSIT:          (NO, NO, NO, NO,         OK,      NO,     NO,      DESTINATION, OK),
-    IN_TRANSIT_RELEASED: (NO, NO, NO, NO,         PENDING, OK,     NO,      PENDING,     PENDING),
-    COMPLETED:           CLOSED,
+    SCHEDULED:           (NO, NO, NO, OK,         OK,      NO,     OK,      NO,          OK,      NO),  # noqa: E501
+    SCHEDULED_RELEASED:  (NO, NO, NO, STARTED,    PENDING, OK,     PENDING, NO,          PENDING, NO),  # noqa: E501
+    IN_TRANSIT:          (NO, NO, NO, NO,         OK,      NO,     NO,      DESTINATION, OK,      NO),  # noqa: E501
+    IN_TRANSIT_RELEASED: (NO, NO, NO, NO,         PENDING, OK,     NO,      PENDING,     PENDING, NO),  # noqa: E501
+    COMPLETED:           (NO, NO, NO, NO,         NO,      NO,     NO,      NO,          NO,      UNPLACED),  # noqa: E501
     CANCELLED:           CLOSED,
     NOT_EXECUTED:        CLOSED,
 }
@@ -178,6 +185,7 @@ LEGAL: list[tuple[str, Action, State, list[str]]] = [
     (IN_TRANSIT, Action.NOT_EXECUTED, State.NOT_EXECUTED, ["not_executed"]),
     (IN_TRANSIT_RELEASED, Action.RECEIVE, State.COMPLETED, ["received", "completed"]),
     (ASSISTANCE_IN_TRANSIT, Action.COMPLETE, State.COMPLETED, ["completed"]),
+    (CONVICTED_COMPLETED, Action.PLACED, State.COMPLETED, ["placed"]),
 ]
 REFUSED = [
     pytest.param(situation, action, id=f"{situation}:{action}")
@@ -198,6 +206,7 @@ def test_every_allowed_cell_has_a_legal_case() -> None:
         "cancel",
         "complete",
         "not-executed",
+        "placed",
     ]
     ok_cells = {
         (situation, action)
@@ -208,11 +217,24 @@ def test_every_allowed_cell_has_a_legal_case() -> None:
     legal = {(situation, action) for situation, action, _, _ in LEGAL}
     # Scheduling from `accepted` needs the assessment; the matrix's request has none.
     # Completing needs a destination that is no unit: an assistance request to a care home.
-    extra = {(ACCEPTED_ASSESSED, Action.SCHEDULE), (ASSISTANCE_IN_TRANSIT, Action.COMPLETE)}
+    # Placing needs a convicted person received at the häkte (the prison-place clocks run).
+    extra = {
+        (ACCEPTED_ASSESSED, Action.SCHEDULE),
+        (ASSISTANCE_IN_TRANSIT, Action.COMPLETE),
+        (CONVICTED_COMPLETED, Action.PLACED),
+    }
     assert ok_cells == legal - extra
 
 
 # -- driving requests ------------------------------------------------------------------------
+
+
+def convicted() -> dict[str, Any]:
+    """The documented transfer of a person serving a sentence (the prison-place clocks start
+    at the reception at the häkte)."""
+    made = fresh()
+    made["decision"]["kind"] = "sentence_enforcement"
+    return made
 
 
 EXAMPLE: dict[Action, dict[str, Any]] = {
@@ -225,6 +247,7 @@ EXAMPLE: dict[Action, dict[str, Any]] = {
     Action.CANCEL: examples.CANCEL,
     Action.COMPLETE: examples.COMPLETE,
     Action.NOT_EXECUTED: examples.NOT_EXECUTED,
+    Action.PLACED: examples.PLACED,
 }
 
 
@@ -252,6 +275,9 @@ async def prepare(api: httpx.AsyncClient, p: Parties, situation: str) -> Flow:
         case "assistance/in_transit":
             await flow.create(examples.ASSISTANCE_CREATE)
             await flow.to(State.IN_TRANSIT)
+        case "convicted/completed":
+            await flow.create(convicted())
+            await flow.to(State.COMPLETED)
         case _:
             await flow.to(State(situation))
     last = await flow.get()
@@ -276,7 +302,7 @@ async def snapshot(flow: Flow, headers: dict[str, str]) -> tuple[int, list[str],
 async def shared(api: httpx.AsyncClient, settings: Settings) -> dict[str, Flow]:
     """One request per situation, for attempts that must change nothing."""
     p = Parties(settings)
-    names = [*MATRIX_SITUATIONS, ASSISTANCE_IN_TRANSIT]
+    names = [*MATRIX_SITUATIONS, ASSISTANCE_IN_TRANSIT, CONVICTED_COMPLETED]
     flows = await asyncio.gather(*(prepare(api, p, name) for name in names))
     return dict(zip(names, flows, strict=True))
 
@@ -365,6 +391,12 @@ WRONG_ROLE: dict[Action, tuple[str, Org, str, Role]] = {
         Role.TRANSPORT_PLANNER,
     ),
     Action.NOT_EXECUTED: (SCHEDULED, Org.KRIMINALVARDEN, "kv-nte-stockholm", Role.COORDINATOR),
+    Action.PLACED: (
+        CONVICTED_COMPLETED,
+        Org.KRIMINALVARDEN,
+        "kv-nte-stockholm",
+        Role.ESCORT_OFFICER,
+    ),
 }
 
 

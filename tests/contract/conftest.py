@@ -22,6 +22,7 @@ import pytest
 from contracts.common import Org, Role, State
 from devservers import free_port
 from services.handover.api import examples
+from services.handover.api.incidents import INVESTIGATION, UNIT_INCIDENT
 from services.handover.settings import Settings
 from tests.flow import Flow, Parties, auth, body, fresh
 
@@ -132,6 +133,29 @@ async def _subscriptions(
     ]
 
 
+async def _unit_incidents(api: httpx.AsyncClient, p: Parties) -> list[tuple[str, str, str]]:
+    """Unit incidents of pa-kronoberg, one per follow-up operation: (method, suffix, id)."""
+
+    async def recorded() -> str:
+        answer = await api.post(
+            "/v1/incidents", json=body(UNIT_INCIDENT), headers=p.police_supervisor
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    to_close = await recorded()
+    opened = await api.post(
+        f"/v1/incidents/{to_close}/investigation", json=INVESTIGATION, headers=p.police_supervisor
+    )
+    assert opened.status_code == 200, opened.text
+    return [
+        ("GET", "", await recorded()),
+        ("POST", "/investigation", await recorded()),
+        ("POST", "/close", to_close),
+        ("POST", "/report", await recorded()),
+    ]
+
+
 @pytest.fixture(scope="session")
 async def contract_targets(api_process: str, settings: Settings) -> dict[str, Target]:
     """Per operation label ("POST /v1/..."), the right caller and a real request to act on.
@@ -165,7 +189,15 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
         # The destination of an assistance is no unit, so its holder may complete it.
         in_transit = await Flow(api, p).create(fresh(examples.ASSISTANCE_CREATE))
         await in_transit.to(State.IN_TRANSIT)
+        # A convicted person received at the häkte waits for a prison place.
+        sentenced = fresh()
+        sentenced["decision"]["kind"] = "sentence_enforcement"
+        awaiting_placement = await (await Flow(api, p).create(sentenced)).to(State.COMPLETED)
+        # A release to correct (the police recorded it; its seq is the version), and a
+        # request its requesting unit may amend.
+        to_correct = await (await requested()).released_to_transport()
         subscriptions = await _subscriptions(api, p)
+        incidents = await _unit_incidents(api, p)
         at = {
             "shared": shared.id,
             "accept": (await requested()).id,
@@ -181,6 +213,10 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
             "release": (await (await requested()).to(State.SCHEDULED)).id,
             "receive": (await (await requested()).released_to_transport()).id,
             "complete": in_transit.id,
+            "amend": (await requested()).id,
+            "correct": to_correct.id,
+            "placed": awaiting_placement.id,
+            "relatives": (await requested()).id,
         }
 
     def on(key: str, headers: dict[str, str], **path: str | int) -> Target:
@@ -222,6 +258,24 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
         f"POST {ONE}/release": on("release", p.police),
         f"POST {ONE}/receive": on("receive", p.escort),
         f"POST {ONE}/complete": on("complete", p.escort),
+        f"POST {ONE}/amendments": on("amend", p.police),
+        f"POST {ONE}/events/{{seq}}/correct": on(
+            "correct", p.police, seq=int(to_correct.last["version"])
+        ),
+        f"POST {ONE}/placed": on("placed", p.hakte),
+        f"POST {ONE}/relatives": on("relatives", p.police),
+        "PUT /v1/units/{unit_id}/capacity": Target(p.hakte, {"unit_id": "kv-hakte-kronoberg"}),
+        "GET /v1/capacity": Target(p.coordinator),
+        "POST /v1/incidents": Target(p.police_supervisor),
+        "GET /v1/incidents": Target(p.police_supervisor),
+        **{
+            f"{method} /v1/incidents/{{incident_id}}{suffix}": Target(
+                p.police_supervisor, {"incident_id": incident_id}
+            )
+            for method, suffix, incident_id in incidents
+        },
+        "GET /v1/inspections": Target(p.coordinator),
+        "GET /v1/exports": Target(p.coordinator),
         **{
             f"{method} {SUBSCRIPTIONS}{suffix}": Target(p.coordinator, path)
             for method, suffix, path in subscriptions

@@ -16,10 +16,11 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from services.handover.logs import configure_logging
 from services.handover.settings import load_settings
-from tests.faults.harness import Scenario, run, scratch_dir
+from tests.faults.harness import Result, Scenario, run, scratch_dir
 
 RESULTS = Path(__file__).parents[2] / "bench" / "results"
 
@@ -34,6 +35,38 @@ def _commit() -> str:
     return found.stdout.strip() or "unknown"
 
 
+def write_results(result: Result, prefix: str, label: str = "", **extra: Any) -> Path:
+    """The run's figures, faults, problems and every call, to bench/results/."""
+    commit = _commit()
+    label = f"-{label}" if label else ""
+    out = RESULTS / f"{prefix}-{datetime.now(UTC):%Y-%m-%d}-{commit}{label}.json"
+    document = {
+        "commit": commit,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **extra,
+        "scenario": result.scenario,
+        "lifecycles": result.lifecycles,
+        "figures": result.figures,
+        "kills": result.kills,
+        "unexpected_exits": result.unexpected_exits,
+        "future_errors_in_api_log": result.future_errors,
+        "reconcile_after_faults": result.reconcile,
+        "postgres": result.postgres,
+        "problems": result.problems,
+        "calls": [
+            asdict(c) | {"answers": dict(c.answers)}
+            for c in sorted(result.calls, key=lambda c: c.started)
+        ],
+    }
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    summary = {k: document[k] for k in ("lifecycles", "unexpected_exits", "problems")}
+    summary["figures"] = {k: v for k, v in result.figures.items() if k != "answers"}
+    summary["reconcile_after_faults"] = result.reconcile
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {out}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.faults", description=__doc__)
     parser.add_argument("--clients", type=int, default=6)
@@ -45,29 +78,7 @@ def main() -> None:
     scenario = Scenario.full(clients=args.clients, load_seconds=args.seconds)
     scratch = scratch_dir()
     result = asyncio.run(run(scenario, scratch))
-    commit = _commit()
-    label = f"-{args.label}" if args.label else ""
-    out = RESULTS / f"faults-{datetime.now(UTC):%Y-%m-%d}-{commit}{label}.json"
-    document = {
-        "commit": commit,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scenario": result.scenario,
-        "lifecycles": result.lifecycles,
-        "figures": result.figures,
-        "kills": result.kills,
-        "unexpected_exits": result.unexpected_exits,
-        "future_errors_in_api_log": result.future_errors,
-        "problems": result.problems,
-        "calls": [
-            asdict(c) | {"answers": dict(c.answers)}
-            for c in sorted(result.calls, key=lambda c: c.started)
-        ],
-    }
-    out.write_text(json.dumps(document, indent=2) + "\n")
-    summary = {k: document[k] for k in ("lifecycles", "unexpected_exits", "problems")}
-    summary["figures"] = {k: v for k, v in result.figures.items() if k != "answers"}
-    print(json.dumps(summary, indent=2))
-    print(f"wrote {out}")
+    write_results(result, "faults", args.label)
     if args.keep:
         print(f"process logs and data in {scratch}")
     else:

@@ -14,8 +14,12 @@ every call succeeded; and measures what an operator feels: latency per call, the
 wait, the wait outside a dependency's own outage, and after each worker kill the time until
 each running request's next call succeeds.
 
+After the checks it runs `handover reconcile` once against the same servers: in normal
+operation, and so after these faults, it must find nothing to repair.
+
 `make faults` runs the long scenario (`python -m tests.faults`); `test_faults.py` a bounded
-one in `make test`.
+one in `make test`; `make prod-like` (`python -m tests.faults.prod_like`) the long one on the
+built wheel with production settings, through a `Deployment`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import json
 import logging
 import os
 import signal
@@ -32,16 +37,18 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import asyncpg
 import httpx
 import msgspec
 from temporalio.client import Client
 
 from contracts.api import HandoverRecord
+from contracts.common import Org, Role
 from contracts.eventlog import verify_served
 from contracts.workflow import QUERY_RECORD, workflow_id
 from devservers import EmbeddedPostgres, EmbeddedTemporal, free_port
@@ -108,6 +115,46 @@ class Scenario:
         )
 
 
+@dataclass(frozen=True)
+class Cast:
+    """The signed-in parties a lifecycle needs (their Authorization headers)."""
+
+    police: dict[str, str]
+    planner: dict[str, str]
+    escort: dict[str, str]
+    hakte: dict[str, str]
+
+    @classmethod
+    def of(cls, sign: Callable[[Org, str, Role], str]) -> Cast:
+        def headers(org: Org, unit: str, role: Role) -> dict[str, str]:
+            return {"Authorization": f"Bearer {sign(org, unit, role)}"}
+
+        return cls(
+            police=headers(Org.POLISEN, "pa-kronoberg", Role.CUSTODY_OFFICER),
+            planner=headers(Org.KRIMINALVARDEN, "kv-nte-stockholm", Role.TRANSPORT_PLANNER),
+            escort=headers(Org.KRIMINALVARDEN, "kv-nte-stockholm", Role.ESCORT_OFFICER),
+            hakte=headers(Org.KRIMINALVARDEN, "kv-hakte-kronoberg", Role.RECEPTION_OFFICER),
+        )
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the harness runs: by default the repository's `handover` with development
+    sign-in (HS256 with a random secret). `make prod-like` gives the executable of a venv
+    built from the wheel, production settings, and a signer of JWKS tokens."""
+
+    executable: Path = HANDOVER
+    # Added to the processes' environment (overriding the harness's); `unset` removed.
+    env: dict[str, str] = field(default_factory=dict)
+    unset: tuple[str, ...] = ()
+    # Signs a token for (organisation, unit, role); None: the development secret.
+    sign: Callable[[Org, str, Role], str] | None = None
+    # Run with PostgreSQL's URL once it is up and migrated; what it returns is recorded.
+    prepare_postgres: Callable[[str], Awaitable[dict[str, Any]]] | None = None
+    # Where the processes run (outside the checkout, for a deployment).
+    cwd: Path | None = None
+
+
 @dataclass
 class Call:
     """One client call, from its first attempt until it succeeded (or gave up)."""
@@ -136,8 +183,10 @@ class Outage:
 class Process:
     """One `handover` process; restarted when it dies, whoever killed it."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.argv, self.env, self.log = name, argv, env, log
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
+    ) -> None:
+        self.name, self.argv, self.env, self.log, self.cwd = name, argv, env, log, cwd
         self.popen: subprocess.Popen[bytes] | None = None
         self._out: IO[bytes] | None = None
         self.killed_by_us = False
@@ -148,7 +197,7 @@ class Process:
         self._out = self.log.open("ab")
         self.popen = subprocess.Popen(
             self.argv, env=self.env, stdout=self._out, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, cwd=self.cwd,
         )  # fmt: skip
         self.killed_by_us = False
 
@@ -190,12 +239,20 @@ class Result:
     problems: list[str]
     future_errors: int
     figures: dict[str, Any]
+    # `handover reconcile` after the checks (its report), and what `prepare_postgres` said.
+    reconcile: dict[str, Any] = field(default_factory=dict)
+    postgres: dict[str, Any] = field(default_factory=dict)
 
 
 class Harness:
-    def __init__(self, scenario: Scenario, scratch: Path) -> None:
+    def __init__(
+        self, scenario: Scenario, scratch: Path, deployment: Deployment | None = None
+    ) -> None:
         self.scenario = scenario
         self.scratch = scratch
+        self.deployment = deployment or Deployment()
+        self.reconcile: dict[str, Any] = {}
+        self.postgres: dict[str, Any] = {}
         self.t0 = 0.0
         self.calls: list[Call] = []
         self.outages: list[Outage] = []
@@ -226,18 +283,21 @@ class Harness:
         )
         try:
             await asyncio.to_thread(migrate, postgres.url, load_settings({}).migrations_dir)
+            if self.deployment.prepare_postgres is not None:
+                self.postgres = await self.deployment.prepare_postgres(postgres.url)
             await temporal.start()
             env = self._environment(postgres.url, temporal.address)
             settings = load_settings(env)
+            handover, cwd = str(self.deployment.executable), self.deployment.cwd
             for n in range(2):
                 port = free_port()
                 self.api_urls.append(f"http://127.0.0.1:{port}")
                 api_env = env | {"HANDOVER_API_PORT": str(port)}
                 self.apis.append(
-                    Process(f"api-{n}", [str(HANDOVER), "api"], api_env, self._log(f"api-{n}"))
+                    Process(f"api-{n}", [handover, "api"], api_env, self._log(f"api-{n}"), cwd)
                 )
                 self.workers.append(
-                    Process(f"worker-{n}", [str(HANDOVER), "worker"], env, self._log(f"worker-{n}"))
+                    Process(f"worker-{n}", [handover, "worker"], env, self._log(f"worker-{n}"), cwd)
                 )
             for process in (*self.workers, *self.apis):
                 process.start()
@@ -246,6 +306,7 @@ class Harness:
                     await _until_live(http, url)
                 await self._load_with_faults(http, settings, postgres, temporal)
                 await self._check(http, settings)
+            await self._reconcile(env)
             for process in (*self.apis, *self.workers):
                 code = process.stop()
                 if process.name.startswith("worker") and code not in (0, None):
@@ -271,6 +332,8 @@ class Harness:
             problems=self.problems,
             future_errors=future_errors,
             figures=figures(self.calls, self.kills, self.outages),
+            reconcile=self.reconcile,
+            postgres=self.postgres,
         )
 
     def _log(self, name: str) -> Path:
@@ -282,7 +345,7 @@ class Harness:
             for k, v in os.environ.items()
             if not k.startswith("HANDOVER_") and k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")
         }
-        return env | {
+        env |= {
             "DATABASE_URL": database_url,
             "TEMPORAL_ADDRESS": temporal_address,
             "HANDOVER_API_HOST": "127.0.0.1",
@@ -293,6 +356,52 @@ class Harness:
             "HANDOVER_RATE_LIMIT_PER_MINUTE": "1000000",
             "HANDOVER_LOG_FORMAT": "json",
         }
+        env |= self.deployment.env
+        return {k: v for k, v in env.items() if k not in self.deployment.unset}
+
+    def _cast(self, settings: Settings) -> Cast:
+        sign = self.deployment.sign
+        if sign is not None:
+            return Cast.of(sign)
+        p = Parties(settings)
+        return Cast(police=p.police, planner=p.planner, escort=p.escort, hakte=p.hakte)
+
+    async def _reconcile(self, env: dict[str, str]) -> None:
+        """`handover reconcile` once, as an operator would: it must repair nothing."""
+        started = time.monotonic()
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [str(self.deployment.executable), "reconcile"],
+            env=env,
+            cwd=self.deployment.cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        seconds = round(time.monotonic() - started, 3)
+        if done.returncode != 0:
+            said = (done.stdout + done.stderr)[-2000:]
+            self.problems.append(f"handover reconcile left with {done.returncode}: {said}")
+            return
+        report: dict[str, Any] = json.loads(done.stdout)
+        self.reconcile = {k: v for k, v in report.items() if k not in ("repairs", "failed")}
+        self.reconcile |= {"seconds": seconds, "failed": report["failed"]}
+        if report["repairs"]:
+            self.problems.append(f"reconciliation repaired what the faults left: {report}")
+        # The scheduled runs during the load (workers install the schedule at start).
+        conn = await asyncpg.connect(env["DATABASE_URL"])
+        try:
+            rows = await conn.fetch(
+                "SELECT trigger, count(*)::int AS runs, sum(repaired)::int AS repaired,"
+                " sum(failed)::int AS failed FROM reconciliations GROUP BY trigger"
+            )
+        finally:
+            await conn.close()
+        self.reconcile["runs"] = {r["trigger"]: dict(r) for r in rows}
+        scheduled = self.reconcile["runs"].get("schedule")
+        if scheduled and scheduled["repaired"]:
+            self.problems.append(f"scheduled reconciliation repaired during the load: {scheduled}")
 
     # ------------------------------------------------------------ load and faults
 
@@ -303,7 +412,7 @@ class Harness:
         postgres: EmbeddedPostgres,
         temporal: EmbeddedTemporal,
     ) -> None:
-        parties = Parties(settings)
+        parties = self._cast(settings)
         self.t0 = time.monotonic()
         clients = [
             asyncio.create_task(self._client(http, parties), name=f"client-{n}")
@@ -379,14 +488,14 @@ class Harness:
                     process.start()
             await asyncio.sleep(0.25)
 
-    async def _client(self, http: httpx.AsyncClient, parties: Parties) -> None:
+    async def _client(self, http: httpx.AsyncClient, parties: Cast) -> None:
         """Full lifecycles, one after another, until the load time is over."""
         while self.now() < self.scenario.load_seconds:
             number = next(self._lifecycle_numbers)
             if not await self._lifecycle(http, parties, number):
                 return
 
-    async def _lifecycle(self, http: httpx.AsyncClient, p: Parties, number: int) -> bool:
+    async def _lifecycle(self, http: httpx.AsyncClient, p: Cast, number: int) -> bool:
         created = await self._call(http, number, "create", "", fresh(), p.police, 201)
         if created is None:
             return False
@@ -458,7 +567,7 @@ class Harness:
 
     async def _check(self, http: httpx.AsyncClient, settings: Settings) -> None:
         """Final state, event log and read model of every request, once everything is back."""
-        parties = Parties(settings)
+        parties = self._cast(settings)
         temporal = await _connect(settings)
         for number, handover_id in sorted(self.handover_ids.items()):
             base = self.api_urls[number % 2] + f"/v1/handovers/{handover_id}"
@@ -610,6 +719,6 @@ def scratch_dir() -> Path:
     return path
 
 
-async def run(scenario: Scenario, scratch: Path) -> Result:
+async def run(scenario: Scenario, scratch: Path, deployment: Deployment | None = None) -> Result:
     """Run `scenario` with its data and process logs in `scratch` (left for the caller)."""
-    return await Harness(scenario, scratch).run()
+    return await Harness(scenario, scratch, deployment).run()

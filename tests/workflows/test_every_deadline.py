@@ -13,7 +13,8 @@ from typing import Any
 
 import msgspec
 import pytest
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import actions
@@ -171,3 +172,47 @@ async def test_warns_and_breaches_at_its_instant(
     assert breached.breached_at is not None
     assert breached.breached_at - clock.due_at < timedelta(seconds=5)
     assert any(e.subject == deadline_id and e.level == "breach" for e in record.escalations)
+
+
+async def test_placed_meets_both_prison_place_clocks(
+    time_env: WorkflowEnvironment, queue: str
+) -> None:
+    """Strafftidslag 10 §: the placement in a prison, recorded on the completed request by the
+    remand prison's reception, meets both clocks; past their due times nothing warns or breaches,
+    and only the erasure clock is left, so the run can archive."""
+    handle = await _to_remand_prison(time_env, queue)
+    target = deadline(await record_of(handle), "prison_place_target")
+    await skip_to(time_env, target.warn_at + timedelta(minutes=1))
+    assert deadline(await record_of(handle), "prison_place_target").state == "warned"
+    placed_at = await time_env.get_current_time()
+    body = examples.PLACED | at(placed_at)
+    record = await step(handle, "placed", HAKTE, msgspec.convert(body, actions.PlacedBody))
+    assert record.state == "completed"
+    assert record.placement is not None
+    assert record.placement.prison_unit == "kv-anstalt-kumla"
+    for name in ("prison_place_target", "prison_place_absolute"):
+        met = deadline(record, name)
+        assert met.state == "met", name
+        assert met.met_at is not None
+        assert abs(met.met_at - placed_at) < timedelta(seconds=1)
+    absolute = deadline(record, "prison_place_absolute")
+    await skip_to(time_env, absolute.due_at + timedelta(minutes=1))
+    later = await record_of(handle)
+    for name in ("prison_place_target", "prison_place_absolute"):
+        assert deadline(later, name).state == "met", name
+    assert not any(
+        e.subject.startswith("prison_place") and e.level == "breach" for e in later.escalations
+    )
+
+
+async def test_placed_twice_is_refused(time_env: WorkflowEnvironment, queue: str) -> None:
+    handle = await _to_remand_prison(time_env, queue)
+    body = msgspec.convert(
+        examples.PLACED | at(await time_env.get_current_time()), actions.PlacedBody
+    )
+    await step(handle, "placed", HAKTE, body)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await step(handle, "placed", HAKTE, body)
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "not_awaiting_placement"

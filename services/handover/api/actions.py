@@ -23,7 +23,8 @@ from contracts.api import CaseExport, EventView, Handover
 from contracts.assessment import AssessmentBody, AssessmentHistory, Incident, IncidentBody
 from contracts.common import Actor
 from contracts.lifecycle import Action
-from contracts.workflow import UPDATE_ASSESS, UPDATE_INCIDENT
+from contracts.relatives import RelativesBody, RelativesNotice
+from contracts.workflow import UPDATE_ASSESS, UPDATE_INCIDENT, UPDATE_RELATIVES
 from services.handover.api import examples
 from services.handover.api.docs import BEARER, CHANGE_STATUSES, ETAG, problems
 from services.handover.api.handovers import IdempotencyKey, IfMatch, request_id
@@ -50,6 +51,12 @@ ACTIONS: list[tuple[Action, type[msgspec.Struct], dict[str, Any], str]] = [
     (Action.CANCEL, bodies.CancelBody, examples.CANCEL, "Cancel before the first handover."),
     (Action.COMPLETE, bodies.CompleteBody, examples.COMPLETE, "Deliver outside both agencies."),
     (Action.NOT_EXECUTED, bodies.NotExecutedBody, examples.NOT_EXECUTED, "Record not executed."),
+    (
+        Action.PLACED,
+        bodies.PlacedBody,
+        examples.PLACED,
+        "Record the placement in a prison (strafftidslag 10 §).",
+    ),
 ]
 
 
@@ -197,6 +204,31 @@ async def post_incident(
     )
 
 
+@post(
+    f"{BASE}/relatives",
+    operation_id="recordRelatives",
+    status_code=201,
+    responses=CHANGE_PROBLEMS,
+    response_headers=[ETAG],
+)
+async def post_relatives(
+    request: Request[Actor, Any, Any],
+    handovers: NamedDependency[HandoverService],
+    handover_id: FromPath[UUID],
+    data: Annotated[
+        RelativesBody,
+        Body(examples=[Example(summary="Mother told by phone", value=examples.RELATIVES)]),
+    ],
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[RelativesNotice]:
+    """Record whether the person's close relatives were told of the move (either party)."""
+    record = await change(
+        request, handovers, handover_id, UPDATE_RELATIVES, data, if_match, idempotency_key
+    )
+    return Response(record.relatives[-1], status_code=201, headers={"ETag": etag(record.version)})
+
+
 @get(f"{BASE}/incidents", operation_id="listIncidents", responses=problems(400, 401, 404, 503))
 async def list_incidents(
     request: Request[Actor, Any, Any],
@@ -271,6 +303,7 @@ def router() -> Router:
         post_assessment,
         get_assessment,
         post_incident,
+        post_relatives,
         list_incidents,
         get_incident,
         list_events,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contracts.access import ANY_KIND, ANY_ORG, HOLDERS
+from contracts.amendments import AMENDERS, CORRECTORS
 from contracts.assessment import SERIOUS
 from contracts.common import FINAL_STATES, Org, Role, State
 from contracts.deadline_policy import (
@@ -59,13 +60,19 @@ SUMMARIES = {
     Action.CANCEL: "Cancel the request before the first handover",
     Action.COMPLETE: "Complete: delivered outside both agencies",
     Action.NOT_EXECUTED: "Record that the handover was not executed",
+    Action.PLACED: "Record that the convicted person was placed in a prison",
 }
 
 EFFECTS = {
     Action.ACCEPT: "The request moves to `accepted`; the deferral, if any, is cleared.",
     Action.DEFER: (
         "The request moves to `deferred` with a reason and the expected time; coordinators "
-        "get a `deferral` escalation. No legal clock stops."
+        "get a `deferral` escalation. No legal clock stops. For `no_capacity` the deferral "
+        "names the unit that is full (`full_unit`, else the destination when it is a remand "
+        "prison or prison; another unit must be a remand prison or prison, else 400) and, "
+        "with a `category`, is flagged (`room_elsewhere: true`, `room_at`, and in the "
+        "escalation's detail) when other units of that unit's region published free places "
+        "of the category within the last 24 hours (`PUT /v1/units/{unit_id}/capacity`)."
     ),
     Action.REJECT: "The request moves to `rejected` and is closed.",
     Action.SCHEDULE: (
@@ -87,6 +94,12 @@ EFFECTS = {
     ),
     Action.NOT_EXECUTED: (
         "The request moves to `not_executed` and is closed; the person stays with the holder."
+    ),
+    Action.PLACED: (
+        "Records the placement (`prison_unit`, `occurred_at`, the placement decision) of a "
+        "convicted person who waited in the remand prison after this request's reception "
+        "there (strafftidslag 10 §). The state stays `completed`; the move to the prison, when "
+        "it is a transport, is a request of its own. The request's run can then archive."
     ),
 }
 
@@ -123,6 +136,9 @@ MEETS: dict[str, frozenset[DeadlineName]] = {
         }
     ),
     "reportIncident": frozenset({DeadlineName.INCIDENT_REPORT}),
+    "placedHandover": frozenset(
+        {DeadlineName.PRISON_PLACE_TARGET, DeadlineName.PRISON_PLACE_ABSOLUTE}
+    ),
 }
 # Clocks a closed request keeps (the engine's OUTLIVE_CLOSURE); closing cancels the others.
 OUTLIVE_CLOSURE = frozenset(
@@ -301,6 +317,12 @@ REPORTERS = (
     "Others get 403; an unknown unit 404."
 )
 CHANGE = "Appends an event to the request's log and returns the new version with its `ETag`."
+INCIDENT_READERS = (
+    "The incident's own unit (any role of its staff) and "
+    f"{holders(Role.COORDINATOR)} of its region (a national coordination unit: the whole "
+    "agency). Others get 404; auditors 403 (the inspection gives them the facts)."
+)
+PARTY_ROLES = tuple(r for r in Role if r not in (Role.COORDINATOR, Role.AUDITOR))
 
 OPERATIONS: dict[str, tuple[str, str]] = {
     "createHandover": (
@@ -388,6 +410,58 @@ OPERATIONS: dict[str, tuple[str, str]] = {
             ),
         ),
     ),
+    "recordRelatives": (
+        "Record whether the person's close relatives were told of the move",
+        section(
+            who=f"Any party to the request, with the role {roles(REPORTING)}.",
+            preconditions=(
+                "None on the state: also after the request closed. `notified: true` needs "
+                "`relative`, `notified_at` and `method`; `notified: false` needs `reason` "
+                "(`other` needs `text`); `notified_at` not in the future (else 400)."
+            ),
+            effect=(
+                "A numbered record (the newest holds; `relatives_notified` follows it). A move "
+                "that completes without any such record raises a `relatives` escalation for "
+                f"coordinators. All of it is personal data. {CHANGE}"
+            ),
+            deadlines="none; the reminder is an escalation, not a clock.",
+        ),
+    ),
+    "putUnitCapacity": (
+        "Publish a unit's free places by category",
+        section(
+            who=(
+                f"The unit's own staff with the role {roles([Role.RECEPTION_OFFICER])} or its "
+                f"{holders(Role.SYSTEM)}; the unit is a remand prison or prison. Others get 403; "
+                "an unknown unit 404."
+            ),
+            preconditions=(
+                "Each category at most once; `as_of` not in the future (else 400) and not "
+                "older than what the unit published last (else 409)."
+            ),
+            effect=(
+                "Replaces the unit's published free places. Capacity is reference data, not "
+                "personal data and not the state of a request: it is written directly, not "
+                "through a request's workflow, and appends no event."
+            ),
+            deadlines="none; a deferral for no capacity is checked against it.",
+        ),
+    ),
+    "listCapacity": (
+        "List the free places of remand prisons and prisons",
+        section(
+            who=(
+                f"{roles([Role.COORDINATOR])} of either agency, and Kriminalvården's "
+                f"{roles([Role.TRANSPORT_PLANNER, Role.RECEPTION_OFFICER, Role.ESCORT_OFFICER])}"
+                " and systems. Others get 403."
+            ),
+            effect=(
+                "What each unit published last (`categories`, `as_of`), of one `region` or "
+                f"all. {NOTHING}"
+            ),
+            deadlines="none.",
+        ),
+    ),
     "listIncidents": (
         "List the incidents of a request",
         section(who=READERS, effect=AUDITED, deadlines="none."),
@@ -458,8 +532,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
             ),
             effect="Escalations newest first; they stay until acknowledged. Changes nothing.",
             deadlines=(
-                "warnings and breaches of deadlines, deferrals and serious incidents raise "
-                "escalations."
+                "warnings and breaches of deadlines, deferrals, serious incidents and moves "
+                "completed without a record about relatives raise escalations."
             ),
         ),
     ),
@@ -644,6 +718,120 @@ OPERATIONS: dict[str, tuple[str, str]] = {
             deadlines="none.",
         ),
     ),
+    "recordUnitIncident": (
+        "Record an incident of your unit outside any request",
+        section(
+            who=(
+                f"Any role of a unit's own staff ({roles(PARTY_ROLES)}), for the token's own "
+                f"unit; {holders(Role.COORDINATOR)} for their own unit. Auditors get 403."
+            ),
+            effect=(
+                "Starts the incident's own workflow (`unit-incident-<id>`, the only writer of "
+                "its row) and records the incident (in a cell, at a hearing, on the premises; "
+                "a work injury to staff is the kind `work_injury`). The texts are stored "
+                "sealed with the incident's own key. With `Idempotency-Key` a retry returns "
+                "the same incident. The write is in the access log."
+            ),
+            deadlines=(
+                "a `serious` or `critical` incident starts "
+                + _clock(_entry(DeadlineName.INCIDENT_REPORT))
+                + ", met by `reportUnitIncident`."
+            ),
+        ),
+    ),
+    "listUnitIncidents": (
+        "List unit incidents (facts)",
+        section(
+            who=INCIDENT_READERS,
+            effect=(
+                "Kind, severity, setting, times, the investigation's state and measures "
+                "counted, the reporting clock; no text and no person. " + NOTHING
+            ),
+            deadlines="none; `report_overdue` says when the reporting clock broke.",
+        ),
+    ),
+    "getUnitIncident": (
+        "Read a unit incident with its follow-up",
+        section(
+            who=INCIDENT_READERS,
+            effect=(
+                "The incident, its investigation (responsible person, measures, closing "
+                "decision) and its reporting clock, opened with the incident's key (410 once "
+                "erased). " + AUDITED
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "investigateUnitIncident": (
+        "Open or update an incident's investigation",
+        section(
+            who=INCIDENT_READERS,
+            effect=(
+                "Opens the investigation (state `open`) or replaces its responsible person and "
+                "measures; 409 once closed. Returns the incident with its new `version`."
+            ),
+            deadlines="none.",
+        ),
+    ),
+    "closeUnitIncident": (
+        "Close an incident's investigation with a decision",
+        section(
+            who=INCIDENT_READERS,
+            effect=(
+                "Records the closing decision; the investigation moves to `closed` (409 unless "
+                "it is `open`). When it is closed and any report is made, the retention time "
+                "starts: after it the incident's key is erased."
+            ),
+            deadlines=(
+                "once closed and reported, the incident's erasure is due "
+                f"{due(_entry(DeadlineName.ERASURE))} (`HANDOVER_RETENTION_DAYS`, as for a "
+                "request)."
+            ),
+        ),
+    ),
+    "reportUnitIncident": (
+        "Record an incident's report to Arbetsmiljöverket",
+        section(
+            who=INCIDENT_READERS,
+            effect=(
+                "Records when and under which reference the incident was reported; 409 "
+                "(`already_reported`) when it has no open reporting clock."
+            ),
+            deadlines="meets `incident_report` (AML 3:3 a).",
+        ),
+    ),
+    "getInspection": (
+        "Read a JO inspection of a unit and period",
+        section(
+            who=REPORTERS,
+            effect=(
+                "For the days `from` to `to` (Europe/Stockholm): the requests the unit is a "
+                "party to created then or breached then, each breach with its cause as the "
+                "facts tell it (the last lifecycle step before it, who held the person, the "
+                "deferrals' closed reasons, an extension), the incidents on those requests and "
+                "the unit's own incidents with their follow-up, and a summary of the access "
+                "log for them. Facts only: no person is shown. " + NOTHING
+            ),
+            deadlines="none; breaches are listed, not changed.",
+        ),
+    ),
+    "exportUnit": (
+        "Export a unit's cases for a period (JO)",
+        section(
+            who=(
+                f"{holders(Role.COORDINATOR)}, within the scope of `getInspection`. Auditors get "
+                "403: they see no case contents (`getInspection` gives them the facts and the "
+                "access-log summary). Others get 403."
+            ),
+            effect=(
+                "One page of the cases of `getInspection`'s period, each exactly as "
+                "`exportHandover` (events, custody chain, deadlines, incidents, assessments, "
+                "head hash), oldest first; follow `next_cursor`. Each case is written to the "
+                "access log as `export`."
+            ),
+            deadlines="none.",
+        ),
+    ),
     "live": (
         "Liveness probe",
         section(who="Anyone; no token.", effect="200 while the process is up.", deadlines="none."),
@@ -654,6 +842,75 @@ OPERATIONS: dict[str, tuple[str, str]] = {
             who="Anyone; no token.",
             effect="200 when PostgreSQL and Temporal both answer; 503 otherwise.",
             deadlines="none.",
+        ),
+    ),
+}
+# Amendments and corrections (workflows/amendments.py holds the rules).
+OPERATIONS |= {
+    "amendHandover": (
+        "Amend a fact of the request, with a reason",
+        section(
+            who=(
+                f"{PARTIES[Party.REQUESTER].capitalize()}, with the role {roles(AMENDERS)} "
+                "(for a police request: the custody unit's officers and supervisor). "
+                "Coordinators do not amend (403): they watch and follow up, while the "
+                "requesting unit holds the decision, the identity papers and the call to the "
+                "relatives; a coordinator moves a clock with `extendDeadline`."
+            ),
+            preconditions=(
+                "`destination`: the request is open (else 409 `illegal_transition`) and nobody "
+                f"has been released or picked up yet (else 409 `{Refusal.HANDOVER_STARTED}`); "
+                "a transfer names `to_unit` (a remand_prison or prison unit), an assistance "
+                "request `destination`. `identity`: the identity is still `unknown` (else 409 "
+                "`illegal_transition`). `decision`: `authority`, `case_number` or `decided_at` "
+                "(its kind stays; `decided_at` not in the future). Every amendment changes "
+                "something (else 400) and has a `reason`; none after the person's data was "
+                "erased (409 `illegal_transition`)."
+            ),
+            effect=(
+                "The record takes the new value (a transfer's new destination also becomes its "
+                "executing unit); an `amended` event logs `field`, `old`, `new` and `reason`. "
+                "`relatives_notified` corrects the flag only: a notification itself (who, when, "
+                f"how) is recorded with `POST .../relatives`. {CHANGE}"
+            ),
+            deadlines=(
+                f"a new `decided_at` runs `{DeadlineName.REMAND_TO_REMAND_PRISON}` again from "
+                "it (while it is open and not extended by a decision), logged as "
+                "`deadline_recomputed` with the old and new start and due time; a due time "
+                "already past breaches at once."
+            ),
+        ),
+    ),
+    "correctEvent": (
+        "Correct the time of an event recorded in error",
+        section(
+            who=(
+                "The unit that recorded the event (its `actor.unit`), while a party, with the "
+                f"role {roles(CORRECTORS)}. Nobody corrects what another unit recorded (403), "
+                "coordinators included."
+            ),
+            preconditions=(
+                "Event `seq` is a `released`, `received`, `not_executed` or a `completed` "
+                "delivery by the holder (else 400 naming `seq`; a completion by the "
+                "destination's reception has the reception's time: correct the reception). "
+                "`occurred_at` differs from the time now recorded, is not in the future and "
+                "keeps the order of the other lifecycle events (else 400)."
+            ),
+            effect=(
+                "A `corrected` event names the event (`corrects`) with the old and new time "
+                "and the reason; the event itself stays as recorded, so the hash chain "
+                "verifies, and is served with `corrected_by`. The record shows the corrected "
+                "view: the handover step, the custody chain (the segment a reception began "
+                "starts at the new time and the one before ends there: still gapless), "
+                f"`responsible.since` and the closure time. {CHANGE}"
+            ),
+            deadlines=(
+                "a corrected release runs its `custody_gap-N` again from the new time, a "
+                "corrected reception the prison-place clocks it started (while open and not "
+                "extended), each logged as `deadline_recomputed`; clocks the reception met "
+                "are met at the new time, and one met after its due time counts as breached "
+                "(a breach on record stays)."
+            ),
         ),
     ),
 }

@@ -100,3 +100,24 @@ INCIDENT = {
     "description": "The person hit his head against the partition.",
     "actions_taken": "Stopped, first aid, ambulance called; transport resumed after check.",
 }
+PLACED = {
+    "prison_unit": "kv-anstalt-kumla",
+    "occurred_at": "2026-12-03T13:20:00+01:00",
+    "decision": "Placeringsbeslut KV 2026-4711",
+    "remarks": "Moved by NTE Stockholm; received at Kumla reception.",
+}
+RELATIVES = {
+    "notified": True,
+    "relative": "Mother, Maria Tolvansson",
+    "notified_at": "2026-11-28T10:30:00+01:00",
+    "method": "phone",
+    "text": "Told of the move to Häktet Kronoberg.",
+}
+CAPACITY = {
+    "categories": [
+        {"category": "remand_men", "free": 3},
+        {"category": "remand_women", "free": 0},
+        {"category": "remand_isolation", "free": 1},
+    ],
+    "as_of": "2026-11-28T07:00:00+01:00",
+}

@@ -118,6 +118,7 @@ SV: Final[dict[str, str]] = {
     "level.deferral": "Uppskjutning",
     "level.incident": "Incident",
     "level.operations": "Drift",
+    "level.relatives": "Anhöriga ej underrättade",
     "purpose.case_handling": "Handläggning",
     "purpose.coordination": "Samordning",
     "purpose.follow_up": "Uppföljning",
@@ -168,6 +169,11 @@ SV: Final[dict[str, str]] = {
     "type.escalation_acknowledged": "Eskalering kvitterad",
     "type.personal_data_erased": "Personuppgifter raderade",
     "type.change_refused": "Ändring vägrad",
+    "type.amended": "Uppgift ändrad",
+    "type.corrected": "Felregistrering rättad",
+    "type.deadline_recomputed": "Tidsfrist omräknad",
+    "type.placed": "Placerad i anstalt",
+    "type.relatives_recorded": "Anhörigunderrättelse registrerad",
 }
 
 EN: Final[dict[str, str]] = {
@@ -280,6 +286,7 @@ EN: Final[dict[str, str]] = {
     "level.deferral": "Deferral",
     "level.incident": "Incident",
     "level.operations": "Operations",
+    "level.relatives": "Relatives not recorded",
     "purpose.case_handling": "Case handling",
     "purpose.coordination": "Coordination",
     "purpose.follow_up": "Follow-up",
@@ -330,7 +337,138 @@ EN: Final[dict[str, str]] = {
     "type.escalation_acknowledged": "Escalation acknowledged",
     "type.personal_data_erased": "Personal data erased",
     "type.change_refused": "Change refused",
+    "type.amended": "Amended",
+    "type.corrected": "Corrected (recorded in error)",
+    "type.deadline_recomputed": "Deadline recomputed",
+    "type.placed": "Placed in a prison",
+    "type.relatives_recorded": "Relatives notice recorded",
 }
+
+# Incident follow-up and JO inspections (board/follow_up.py).
+SV.update(
+    {
+        "nav_investigations": "Utredningar",
+        "nav_inspection": "JO-inspektion",
+        "investigations": "Öppna utredningar av tillbud och arbetsskador",
+        "investigations_help": (
+            "Incidenter på enheter utanför ett ärende (i cell, vid förhör, i lokalerna) vars "
+            "uppföljning inte är avslutad. Allvarliga ska anmälas till Arbetsmiljöverket "
+            "(AML 3:3 a)."
+        ),
+        "investigations_caption": "Incidenter med öppen uppföljning, nyast först",
+        "no_investigations": "Inga öppna utredningar.",
+        "setting": "Plats",
+        "occurred": "Inträffade",
+        "investigation": "Utredning",
+        "responsible": "Ansvarig",
+        "measures": "Åtgärder",
+        "report_clock": "Anmälan",
+        "staff_injured": "personal skadad",
+        "reported": "Anmäld",
+        "due": "Senast",
+        "overdue": "Försenad, senast",
+        "met": "Uppfylld",
+        "setting.cell": "Cell",
+        "setting.hearing": "Förhör",
+        "setting.premises": "Lokaler",
+        "setting.transport": "Transport",
+        "setting.other": "Annat",
+        "investigation.none": "Ej påbörjad",
+        "investigation.open": "Pågår",
+        "investigation.closed": "Avslutad",
+        "inspection": "JO-inspektion av en enhet",
+        "inspection_choose": "Enhet och period",
+        "inspection_help": "Endast fakta: inga personuppgifter visas.",
+        "from_day": "Från och med",
+        "to_day": "Till och med",
+        "show": "Visa",
+        "generated": "Sammanställd",
+        "download_json": "Ladda ner som JSON",
+        "requests_heading": "Ärenden",
+        "created": "Skapad",
+        "breaches_heading": "Överskridna tidsfrister och orsaker",
+        "cause": "Orsak enligt uppgifterna",
+        "last_step": "Senaste steg",
+        "held_by": "Hos",
+        "deferred_because": "Uppskjuten",
+        "was_extended": "Förlängd före överskridandet",
+        "incidents_heading": "Incidenter och uppföljning",
+        "where": "Ärende eller enhet",
+        "access_heading": "Åtkomstloggen, sammanfattning",
+        "access_reads": "Läsningar",
+        "access_readers": "Olika läsare",
+        "access_outside": "Utanför egna ärenden",
+        "access_outside_unstated": "Utanför egna ärenden utan angivet syfte",
+        "access_unusual_hour": "Under ovanlig tid (22–06)",
+        "access_by_action": "Per åtgärd",
+        "access_by_unit": "Per läsande enhet",
+        "err_inspection": (
+            "JO-inspektionen på tavlan är för samordnare; granskare läser GET /v1/inspections."
+        ),
+    }
+)
+EN.update(
+    {
+        "nav_investigations": "Investigations",
+        "nav_inspection": "JO inspection",
+        "investigations": "Open investigations of incidents and work injuries",
+        "investigations_help": (
+            "Incidents of units outside a request (in a cell, at a hearing, on the premises) "
+            "whose follow-up is not closed. Serious ones are reported to the Swedish Work "
+            "Environment Authority (AML 3:3 a)."
+        ),
+        "investigations_caption": "Incidents with open follow-up, newest first",
+        "no_investigations": "No open investigations.",
+        "setting": "Setting",
+        "occurred": "Occurred",
+        "investigation": "Investigation",
+        "responsible": "Responsible",
+        "measures": "Measures",
+        "report_clock": "Report",
+        "staff_injured": "staff injured",
+        "reported": "Reported",
+        "due": "Due",
+        "overdue": "Overdue, due",
+        "met": "Met",
+        "setting.cell": "Cell",
+        "setting.hearing": "Hearing",
+        "setting.premises": "Premises",
+        "setting.transport": "Transport",
+        "setting.other": "Other",
+        "investigation.none": "Not started",
+        "investigation.open": "Open",
+        "investigation.closed": "Closed",
+        "inspection": "JO inspection of a unit",
+        "inspection_choose": "Unit and period",
+        "inspection_help": "Facts only: no personal data is shown.",
+        "from_day": "From",
+        "to_day": "To (inclusive)",
+        "show": "Show",
+        "generated": "Generated",
+        "download_json": "Download as JSON",
+        "requests_heading": "Requests",
+        "created": "Created",
+        "breaches_heading": "Breached deadlines and causes",
+        "cause": "Cause as recorded",
+        "last_step": "Last step",
+        "held_by": "Held by",
+        "deferred_because": "Deferred",
+        "was_extended": "Extended before the breach",
+        "incidents_heading": "Incidents and follow-up",
+        "where": "Request or unit",
+        "access_heading": "Access log summary",
+        "access_reads": "Reads",
+        "access_readers": "Distinct readers",
+        "access_outside": "Outside own cases",
+        "access_outside_unstated": "Outside own cases without a purpose",
+        "access_unusual_hour": "At an unusual hour (22-06)",
+        "access_by_action": "By action",
+        "access_by_unit": "By reader's unit",
+        "err_inspection": (
+            "The JO inspection on the board is for coordinators; auditors read GET /v1/inspections."
+        ),
+    }
+)
 
 CATALOGUE: Final[dict[str, dict[str, str]]] = {"sv": SV, "en": EN}
 

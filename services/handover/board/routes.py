@@ -572,6 +572,8 @@ async def sign_out(request: Request[Any, Any, Any]) -> Any:
 
 def router() -> Router:
     """The board and its assets; its own cookie sign-in instead of the API's bearer check."""
+    from services.handover.board import follow_up  # its pages use this module's helpers
+
     static = create_static_files_router(
         path="/static", directories=[HERE / "static"], include_in_schema=False
     )
@@ -587,6 +589,9 @@ def router() -> Router:
             sign_in_page,
             sign_in,
             sign_out,
+            follow_up.investigations,
+            follow_up.inspection,
+            follow_up.inspection_json,
             static,
         ],
         include_in_schema=False,

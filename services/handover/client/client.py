@@ -46,7 +46,16 @@ from contracts.api import (
 from contracts.assessment import AssessmentBody, AssessmentHistory, Incident, IncidentBody
 from contracts.common import Kind, Org, State, UnitKind
 from contracts.deadline_policy import Escalation, EscalationLevel
+from contracts.inspections import Inspection, UnitExport
 from contracts.lifecycle import Action
+from contracts.unit_incidents import (
+    CloseBody,
+    IncidentReportBody,
+    InvestigationBody,
+    UnitIncident,
+    UnitIncidentBody,
+    UnitIncidentPage,
+)
 from services.handover.client.errors import (
     ETagUnknown,
     TransportError,
@@ -387,6 +396,55 @@ class HandoverClient:
         self._remember(handover_id, response)
         return _decode(response, Incident)
 
+    # -- unit incidents and JO inspections --------------------------------------------------
+
+    async def record_unit_incident(
+        self, body: UnitIncidentBody, *, idempotency_key: str | None = None
+    ) -> UnitIncident:
+        """An incident of the caller's own unit outside any request."""
+        response = await self._call(
+            "POST", "/v1/incidents", body=body, idempotency_key=idempotency_key
+        )
+        return _decode(response, UnitIncident)
+
+    async def unit_incident(self, incident_id: str) -> UnitIncident:
+        response = await self._call("GET", f"/v1/incidents/{incident_id}")
+        return _decode(response, UnitIncident)
+
+    async def unit_incidents(
+        self, *, unit: str | None = None, open_only: bool = False, cursor: str | None = None
+    ) -> UnitIncidentPage:
+        params: dict[str, Any] = {"unit": unit, "cursor": cursor}
+        if open_only:
+            params["investigation"] = ["none", "open"]
+        query = {k: v for k, v in params.items() if v is not None}
+        response = await self._call("GET", "/v1/incidents", params=query)
+        return _decode(response, UnitIncidentPage)
+
+    async def follow_up(
+        self, incident_id: str, body: InvestigationBody | CloseBody | IncidentReportBody
+    ) -> UnitIncident:
+        """Investigate (open or update), close with a decision, or record the report."""
+        step = {InvestigationBody: "investigation", CloseBody: "close"}.get(type(body), "report")
+        response = await self._call("POST", f"/v1/incidents/{incident_id}/{step}", body=body)
+        return _decode(response, UnitIncident)
+
+    async def inspection(self, unit: str, start: str, end: str) -> Inspection:
+        """The JO inspection of a unit for the days `start` to `end` (YYYY-MM-DD)."""
+        params = {"unit": unit, "from": start, "to": end}
+        response = await self._call("GET", "/v1/inspections", params=params)
+        return _decode(response, Inspection)
+
+    async def export_unit(
+        self, unit: str, start: str, end: str, *, cursor: str | None = None
+    ) -> UnitExport:
+        """One page of a unit's cases for a period (coordinators)."""
+        params = {"unit": unit, "from": start, "to": end}
+        if cursor is not None:
+            params["cursor"] = cursor
+        response = await self._call("GET", "/v1/exports", params=params)
+        return _decode(response, UnitExport)
+
     # -- coordinators ----------------------------------------------------------------------
 
     async def escalations(
@@ -496,7 +554,7 @@ class HandoverClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str | list[str]] | None = None,
         body: msgspec.Struct | None = None,
         if_match: str | None = None,
         idempotency_key: str | None = None,

@@ -2,6 +2,7 @@
 -- projection_lag_seconds: how far the read model is behind the workflows' own clocks: the
 -- age of the oldest deadline that is past due yet still open in PostgreSQL (the workflow
 -- breaches it at its due time and projects the breach at once; 0 when none is overdue).
+-- reconcile_*: what the reconciliation runs repaired (rows of `reconciliations`).
 -- webhook_lag_seconds: the age of the oldest event a subscription (not stopped) has tried
 -- and failed to deliver and not delivered since (0 when none).
 WITH pending AS (
@@ -34,4 +35,11 @@ SELECT
         AS subscriptions,
     (SELECT count(*) FROM pending) AS webhook_pending,
     (SELECT coalesce(extract(epoch FROM now() - min(first_attempt)), 0)::float8 FROM pending)
-        AS webhook_lag
+        AS webhook_lag,
+    -- reconciliation (workflows/reconcile.py): every repair ever made, and the last run
+    (SELECT coalesce(sum(repaired), 0)::float8 FROM reconciliations) AS reconcile_repaired,
+    (SELECT coalesce(sum(events_written), 0)::float8 FROM reconciliations)
+        AS reconcile_events_written,
+    (SELECT to_jsonb(r) FROM (
+        SELECT extract(epoch FROM now() - finished_at)::float8 AS age, repaired, failed
+        FROM reconciliations ORDER BY finished_at DESC LIMIT 1) r) AS reconcile_last
