@@ -54,22 +54,20 @@ class Stopped(Exception):
 
 @workflow.defn(name=WEBHOOK_WORKFLOW)
 class WebhookWorkflow:
-    def __init__(self) -> None:
-        self._start: WebhookStart | None = None
-        self._cursor: Position | None = None
-        self._paused = False
+    @workflow.init
+    def __init__(self, start: WebhookStart) -> None:
+        # Set from the start argument before any handler runs: a pause, stop or redeliver
+        # may arrive in the very first workflow task, before `run` has begun.
+        self._start: WebhookStart | None = start
+        self._cursor: Position | None = start.cursor
+        self._paused = start.paused
         self._stopped = False
-        self._version = 0
-        self._redeliveries: list[EventRef] = []
+        self._version = start.status_version
+        self._redeliveries: list[EventRef] = list(start.redeliveries)
         self._pending: list[EventRef] = []
 
     @workflow.run
     async def run(self, start: WebhookStart) -> None:
-        self._start = start
-        self._cursor = start.cursor
-        self._paused = start.paused
-        self._version = max(self._version, start.status_version)
-        self._redeliveries = [*start.redeliveries, *self._redeliveries]
         policy = start.policy
         steps = 0
         while not self._stopped:

@@ -338,3 +338,21 @@ async def test_unknown_ids_are_404(hooks: httpx.AsyncClient, hook_settings: Sett
         response = await hooks.request(method, path, headers=headers)
         assert response.status_code == 404, (method, path, response.text)
         assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_pause_and_stop_right_after_creation_are_not_lost(
+    hooks: httpx.AsyncClient, hook_settings: Settings
+) -> None:
+    """A pause or stop may reach the delivery workflow in its very first task, before its
+    main method runs (a CI run caught a stop failing there): it must apply, not fail."""
+    headers = system(hook_settings)
+    for _ in range(3):
+        paused = await subscribe(hooks, hook_settings, "https://kv-integration.example.se/p")
+        first = await hooks.post(f"/v1/subscriptions/{paused['id']}/pause", headers=headers)
+        assert first.status_code == 200, first.text
+        assert first.json()["status"] == "paused"
+        gone = await subscribe(hooks, hook_settings, "https://kv-integration.example.se/s")
+        await stop(hooks, hook_settings, gone["id"])
+        read = await hooks.get(f"/v1/subscriptions/{gone['id']}", headers=headers)
+        assert read.json()["status"] == "stopped"
+        await stop(hooks, hook_settings, paused["id"])
