@@ -28,7 +28,8 @@ bootstrap: ## Install uv, the Python dependencies (.venv) and PostgreSQL 15 if m
 deps: # Python dependencies only (no PostgreSQL)
 	@$(BOOTSTRAP) --no-postgres
 
-run: bootstrap ## Run PostgreSQL, Temporal, worker and API locally with embedded servers
+run: ## Run PostgreSQL, Temporal, worker and API locally with embedded servers
+	@$(BOOTSTRAP) --no-browser
 	exec $(VENV)/handover dev
 
 test: bootstrap ## Lint, type-check and run the whole test suite on throwaway servers

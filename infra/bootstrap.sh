@@ -105,8 +105,7 @@ if ((want_browser)) && ! command -v chromium >/dev/null 2>&1; then
         fi
         rm -f "$chromium_log"
     else
-        echo "bootstrap: chromium not found; the board's browser tests will be skipped." >&2
-        echo "bootstrap: install it with:  sudo apt-get install chromium" >&2
+        die "chromium is missing and only root can install it: \`sudo apt-get install chromium\` (the board's browser tests need it; \`make run\` does not)."
     fi
 fi
 

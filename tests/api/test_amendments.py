@@ -403,3 +403,19 @@ async def test_corrections_and_amendments_honour_if_match_and_idempotency(
     assert problem(await api.post(path, json=other, headers=p.police | key), 422)
     snap = await check(flow)
     assert snap.types.count("amended") == 1
+
+
+@pytest.mark.parametrize("seq", ["0", "-1", "99999999999999999999999", "9223372036854775808"])
+async def test_a_correction_of_an_event_that_cannot_exist_is_a_clear_4xx(
+    api: httpx.AsyncClient, settings: Settings, seq: str
+) -> None:
+    """A seq out of range (zero, negative, beyond int64) is refused as input, not a 500."""
+    parties = Parties(settings)
+    flow = await Flow(api, parties).create()
+    payload = {"occurred_at": datetime.now(UTC).isoformat(), "reason": "entered_in_error"}
+    response = await api.post(
+        f"{flow.path}/events/{seq}/correct", json=payload, headers=parties.police
+    )
+    assert response.status_code in (400, 404), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await flow.get())["version"] == flow.last["version"]

@@ -58,10 +58,12 @@ def contrast(foreground: str, background: str) -> float:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
+    # Never a silent pass: `make test` runs infra/bootstrap.sh, which installs chromium (as
+    # root) or stops with the apt-get line; a run without it fails here and says why.
     if not Path(CHROMIUM).exists():
-        pytest.skip(
-            "Debian's chromium is not installed and infra/bootstrap.sh could not install it "
-            "(it does as root); install it with `sudo apt-get install chromium`"
+        pytest.fail(
+            "Debian's chromium is not installed: run infra/bootstrap.sh as root, or "
+            "`sudo apt-get install chromium`"
         )
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
