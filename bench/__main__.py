@@ -158,7 +158,9 @@ async def run(quick: bool) -> dict[str, Any]:
         EmbeddedPostgres(scratch / "pg", free_port()) as pg,
         EmbeddedTemporal(port=free_port(), db_file=scratch / "temporal.db") as temporal,
     ):
-        settings = load_settings({"HANDOVER_PAYLOAD_KEY": new_key()}).with_servers(
+        settings = load_settings(
+            {"HANDOVER_PAYLOAD_KEY": new_key(), "HANDOVER_RATE_LIMIT_PER_MINUTE": "1000000"}
+        ).with_servers(
             database_url=pg.url, temporal_address=temporal.address
         )
         migrate(pg.url, settings.migrations_dir)
