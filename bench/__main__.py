@@ -160,9 +160,7 @@ async def run(quick: bool) -> dict[str, Any]:
     ):
         settings = load_settings(
             {"HANDOVER_PAYLOAD_KEY": new_key(), "HANDOVER_RATE_LIMIT_PER_MINUTE": "1000000"}
-        ).with_servers(
-            database_url=pg.url, temporal_address=temporal.address
-        )
+        ).with_servers(database_url=pg.url, temporal_address=temporal.address)
         migrate(pg.url, settings.migrations_dir)
         pool = await create_pool(settings)
         worker = create_worker(
