@@ -1,4 +1,5 @@
-"""Signing in to the board as a browser does: the sign-in page's CSRF cookie, then the form."""
+"""Signing in to the board as a browser does (the sign-in page's CSRF cookie, then the form),
+and publishing free places as a remand prison's or prison's own staff do."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import httpx
 from contracts.common import Org, Role
 from services.handover.auth import issue_token
 from services.handover.settings import Settings
-from tests.flow import custody, fresh
+from tests.flow import auth, custody, fresh
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 # A police custody unit no other test uses: the board's lists are sorted by due time and
@@ -68,3 +69,23 @@ async def board_views(pool: asyncpg.Pool, sub: str) -> list[asyncpg.Record]:
         sub,
     )
     return rows
+
+
+async def publish_capacity(
+    api: httpx.AsyncClient,
+    settings: Settings,
+    unit: str,
+    *,
+    as_of: datetime,
+    **free: int,
+) -> dict[str, Any]:
+    """`PUT /v1/units/{unit}/capacity` with a token of the unit's own reception staff."""
+    staff = auth(settings, org=Org.KRIMINALVARDEN, unit=unit, roles=[Role.RECEPTION_OFFICER])
+    payload = {
+        "categories": [{"category": c, "free": n} for c, n in free.items()],
+        "as_of": as_of.isoformat(),
+    }
+    answer = await api.put(f"/v1/units/{unit}/capacity", json=payload, headers=staff)
+    assert answer.status_code == 200, answer.text
+    published: dict[str, Any] = answer.json()
+    return published

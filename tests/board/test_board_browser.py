@@ -6,8 +6,10 @@ Screenshots go to tests/board/artefacts/ (ignored by git), named after the test.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,7 @@ from tests.board.helpers import (
     board_police,
     breached_transfer,
     coordinator_token,
+    publish_capacity,
 )
 from tests.flow import Flow, Parties, fresh
 
@@ -190,6 +193,51 @@ async def test_the_custody_chain_draws_its_segments(
         await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     await expect(page.locator("table.timeline tbody tr")).not_to_have_count(0)
     await shot(page, "board-request-chain")
+
+
+async def test_free_places_show_full_categories_and_stale_figures(
+    page: Page, api: httpx.AsyncClient, settings: Settings
+) -> None:
+    recent = datetime.now(UTC) - timedelta(minutes=3)
+    await publish_capacity(
+        api, settings, "kv-hakte-linkoping", as_of=recent, remand_men=4, remand_isolation=0
+    )
+    # 09:30 UTC in March is 10:30 in Stockholm (CET), and months old: stale.
+    old = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    await publish_capacity(api, settings, "kv-hakte-kalmar", as_of=old, remand_women=1)
+
+    await page.goto("/board")
+    await page.get_by_role("link", name="Lediga platser").click()
+    await page.wait_for_url("**/board#free-places")
+    section = page.get_by_role("region", name="Lediga platser")
+    await expect(section).to_be_visible()
+    await expect(section.locator("th[scope=col]")).to_have_count(5)
+
+    linkoping = section.locator('tr[data-unit="kv-hakte-linkoping"]')
+    await expect(linkoping).to_contain_text("Häktet Linköping")
+    await expect(linkoping).to_contain_text("Öst")
+    await expect(linkoping).to_contain_text("Aktuell")
+    full = linkoping.locator('li[data-category="remand_isolation"]')
+    await expect(full).to_have_class(re.compile(r"\bnone-free\b"))
+    await expect(full).to_contain_text("Häkte, isolering: 0 (fullt)")
+    free = linkoping.locator('li[data-category="remand_men"]')
+    await expect(free).to_contain_text("Häkte, män: 4")
+
+    kalmar = section.locator('tr[data-unit="kv-hakte-kalmar"]')
+    await expect(kalmar).to_have_class(re.compile(r"\bstale\b"))
+    await expect(kalmar).to_contain_text("Inaktuell")
+    await expect(kalmar).to_contain_text("2026-03-02 10:30")
+
+    script = """el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]"""
+    full_colours = await full.evaluate(script)
+    free_colours = await free.evaluate(script)
+    stale_colours = await kalmar.evaluate(script)
+    fresh_colours = await linkoping.evaluate(script)
+    assert full_colours[1] != free_colours[1], "a full category has a colour of its own"
+    assert stale_colours[1] != fresh_colours[1], "a stale row has a colour of its own"
+    assert contrast(*full_colours) >= 4.5
+    assert contrast(*stale_colours) >= 4.5
+    await shot(page, "board-free-places")
 
 
 async def test_accessibility_basics(page: Page) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -26,13 +25,6 @@ from tests.board.helpers import (
     sign_in,
 )
 from tests.flow import Flow, Parties, apprehension, fresh
-
-
-@pytest.fixture
-async def board(api: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of its own (its own cookies) against the running API."""
-    async with httpx.AsyncClient(base_url=str(api.base_url)) as client:
-        yield client
 
 
 async def test_the_board_asks_to_sign_in_and_keeps_the_token_in_a_strict_cookie(

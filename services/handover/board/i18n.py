@@ -470,6 +470,64 @@ EN.update(
     }
 )
 
+# Free places of remand prisons and prisons (board/free_places.py).
+SV.update(
+    {
+        "nav_free_places": "Lediga platser",
+        "free_places": "Lediga platser",
+        "free_places_help": (
+            "Vad häkten och anstalter inom ditt område senast publicerade. Uppgifter äldre än "
+            "{hours} timmar är markerade som inaktuella; en kategori utan lediga platser är "
+            'markerad med "fullt".'
+        ),
+        "free_places_caption": "Lediga platser per enhet och kategori, per region",
+        "no_free_places": "Ingen enhet inom ditt område har publicerat lediga platser.",
+        "region": "Region",
+        "free_by_category": "Lediga platser per kategori",
+        "as_of": "Gäller per",
+        "freshness": "Aktualitet",
+        "fresh": "Aktuell",
+        "stale": "Inaktuell",
+        "none_free": "fullt",
+        "no_categories": "Inga kategorier publicerade",
+        "category.remand_men": "Häkte, män",
+        "category.remand_women": "Häkte, kvinnor",
+        "category.remand_juvenile": "Häkte, unga",
+        "category.remand_isolation": "Häkte, isolering",
+        "category.prison_men": "Anstalt, män",
+        "category.prison_women": "Anstalt, kvinnor",
+        "category.prison_high_security": "Anstalt, hög säkerhetsklass",
+    }
+)
+EN.update(
+    {
+        "nav_free_places": "Free places",
+        "free_places": "Free places",
+        "free_places_help": (
+            "What the remand prisons and prisons in your scope published last. Figures older "
+            "than {hours} hours are marked stale; a category without free places is marked "
+            '"full".'
+        ),
+        "free_places_caption": "Free places by unit and category, by region",
+        "no_free_places": "No unit in your scope has published free places.",
+        "region": "Region",
+        "free_by_category": "Free places by category",
+        "as_of": "As of",
+        "freshness": "Freshness",
+        "fresh": "Current",
+        "stale": "Stale",
+        "none_free": "full",
+        "no_categories": "No categories published",
+        "category.remand_men": "Remand, men",
+        "category.remand_women": "Remand, women",
+        "category.remand_juvenile": "Remand, juveniles",
+        "category.remand_isolation": "Remand, isolation",
+        "category.prison_men": "Prison, men",
+        "category.prison_women": "Prison, women",
+        "category.prison_high_security": "Prison, high security",
+    }
+)
+
 CATALOGUE: Final[dict[str, dict[str, str]]] = {"sv": SV, "en": EN}
 
 

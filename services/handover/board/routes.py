@@ -41,6 +41,7 @@ from contracts.person import masked_identity
 from contracts.workflow import UPDATE_ACKNOWLEDGE
 from services.handover.audit_context import set_purpose
 from services.handover.auth import verify_token
+from services.handover.board.free_places import FRESH_HOURS, free_places
 from services.handover.board.i18n import DEFAULT, LANGUAGES, Translator
 from services.handover.board.svg import STOCKHOLM, custody_chain_svg
 from services.handover.errors import Forbidden, Gone, InvalidInput, NotFound, ProblemError
@@ -51,6 +52,7 @@ from services.handover.read_use_cases import (
     feed_position,
 )
 from services.handover.repository import Repository
+from services.handover.unit_incidents import UnitIncidents
 from services.handover.use_cases import HandoverService
 
 HERE = Path(__file__).parent
@@ -297,8 +299,10 @@ async def board(
     request: Request[Any, Any, Any],
     queries: NamedDependency[HandoverQueries],
     repository: NamedDependency[Repository],
+    unit_incidents: NamedDependency[UnitIncidents],
 ) -> Any:
-    """Open requests, the next deadline to fall due first; filters; live updates."""
+    """Open requests, the next deadline to fall due first; filters; live updates; for
+    coordinators, the free places of the remand prisons and prisons in their scope."""
     actor = await signed_in(request)
     if actor is None:
         return _to_sign_in()
@@ -311,6 +315,7 @@ async def board(
         filters = replace(filters, cursor=None)
         rows, next_cursor = await _rows(request, actor, queries, repository, filters)
     units = await repository.list_units(org=None, kind=None)
+    now = datetime.now(UTC)
     return render(
         request,
         "board.html",
@@ -326,7 +331,9 @@ async def board(
         states=list(State),
         bases=list(LegalBasis),
         purposes=list(Purpose),
-        updated=datetime.now(UTC),
+        updated=now,
+        free_places=await free_places(actor, repository, unit_incidents, now=now),
+        fresh_hours=FRESH_HOURS,
     )
 
 
