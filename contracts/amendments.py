@@ -16,10 +16,10 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from contracts.api import Place
 from contracts.common import AwareDatetime, Input, LongText, ShortText, UnitId, UnitKind
 from contracts.lifecycle import ASSESSING, REPORTING
 from contracts.person import PersonnummerIdentity, Restrictions, SamordningsnummerIdentity
+from contracts.places import Place
 
 # Who amends: the requesting unit's staff, in the roles that keep its security assessment (those
 # that make requests). Coordinators watch and follow up; they do not hold the decision, the

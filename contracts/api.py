@@ -22,7 +22,6 @@ from contracts.common import (
     Kind,
     LongText,
     Org,
-    ShortText,
     State,
     UnitId,
     UnitKind,
@@ -34,8 +33,10 @@ from contracts.deadline_policy import (
     Escalation,
     EscalationLevel,
 )
+from contracts.journey import Journey
 from contracts.lifecycle import Action, Situation
 from contracts.person import Decision, Person, Restrictions
+from contracts.places import Place
 from contracts.relatives import RelativesNotice
 
 
@@ -70,18 +71,6 @@ def regime_for(kind: Kind, basis: LegalBasis | None) -> Regime:
     if kind == Kind.TRANSFER or basis in (LegalBasis.STRAFFTIDSLAG_6, LegalBasis.POLISLAGEN_29A):
         return Regime.BDL
     return Regime.GDPR_KVDL
-
-
-class Place(Input, frozen=True, kw_only=True):
-    """A unit of either agency, or a place outside them (court, care home, address)."""
-
-    unit: UnitId | None = None
-    description: ShortText | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.unit is None and self.description is None:
-            raise ValueError("a place needs a `unit` or a `description`")
 
 
 class Guarding(Input, frozen=True, kw_only=True):
@@ -315,6 +304,7 @@ class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
     erased_at: datetime | None = None
     placement: Placement | None = None
     relatives: tuple[RelativesNotice, ...] = ()
+    journey: Journey | None = None
 
     @property
     def requester(self) -> str:
@@ -340,6 +330,8 @@ class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
         if self.schedule is not None:
             units.add(self.schedule.transport_unit)
         units |= {step.release.to_unit for step in self.handovers if step.release}
+        if self.journey is not None:
+            units |= self.journey.units()
         return sorted(u for u in units if u)
 
     def situation(self) -> Situation:
@@ -357,6 +349,7 @@ class HandoverRecord(msgspec.Struct, frozen=True, kw_only=True):
             any_reception=any(step.reception is not None for step in self.handovers),
             assessment_complete=assessment is not None and assessment.complete,
             destination_unit=self.to_unit,
+            lodging_units=self.journey.lodging_units() if self.journey else frozenset(),
             awaiting_placement=self.placement is None
             and any(
                 d.name in PRISON_PLACE_CLOCKS and d.met_at is None and d.cancelled_at is None

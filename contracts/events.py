@@ -29,8 +29,10 @@ from contracts.assessment import FlagEntry, IncidentKind, Severity
 from contracts.capacity import CapacityCategory
 from contracts.common import Kind, State
 from contracts.deadline_policy import DeadlineName, DeadlineState
+from contracts.journey import CancelStopReason, DeclineReason, RedirectReason
 from contracts.lifecycle import Party
 from contracts.person import Decision
+from contracts.places import Place
 from contracts.refusals import Refusal
 from contracts.relatives import NoticeMethod, NotNotifiedReason
 from contracts.workflow import EventType
@@ -290,6 +292,64 @@ class DeadlineRecomputed(EventData, frozen=True, kw_only=True, tag="deadline_rec
     new_due_at: str
 
 
+# -- journeys with stops -------------------------------------------------------------------
+
+
+class LodgingPlanned(EventData, frozen=True, kw_only=True, tag="lodging_planned"):
+    stop: int
+    unit: str
+    arrive_at: datetime
+    depart_at: datetime
+    note: str | None = None
+
+
+class LodgingAnswered(EventData, frozen=True, kw_only=True, tag="lodging_answered"):
+    stop: int
+    unit: str
+    accepted: bool
+    decline_reason: DeclineReason | None = None
+    text: str | None = None
+
+
+class StopCancelled(EventData, frozen=True, kw_only=True, tag="stop_cancelled"):
+    stop: int
+    cancel_reason: CancelStopReason
+    text: str | None = None
+
+
+class Redirected(EventData, frozen=True, kw_only=True, tag="redirected"):
+    """The destination changed after pickup: the old one and the new one, and why."""
+
+    number: int
+    from_unit: str | None
+    to_unit: str | None
+    from_place: Place | None = None
+    to_place: Place | None = None
+    reason: RedirectReason
+    text: str | None = None
+
+
+class ReturnPlanned(EventData, frozen=True, kw_only=True, tag="return_planned"):
+    """The destination became a turnaround stop; the person is taken back to `to_unit`."""
+
+    stop: int
+    unit: str | None
+    from_place: Place | None = None
+    to_unit: str
+    depart_at: datetime | None = None
+    note: str | None = None
+
+
+class StopArrived(EventData, frozen=True, kw_only=True, tag="stop_arrived"):
+    stop: int
+    occurred_at: datetime
+
+
+class StopDeparted(EventData, frozen=True, kw_only=True, tag="stop_departed"):
+    stop: int
+    occurred_at: datetime
+
+
 AnyEventData = (
     Requested
     | Accepted
@@ -317,6 +377,13 @@ AnyEventData = (
     | Amended
     | Corrected
     | DeadlineRecomputed
+    | LodgingPlanned
+    | LodgingAnswered
+    | StopCancelled
+    | Redirected
+    | ReturnPlanned
+    | StopArrived
+    | StopDeparted
 )
 
 

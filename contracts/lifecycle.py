@@ -35,6 +35,8 @@ class Party(enum.StrEnum):
     EXECUTOR = "executor"
     HOLDER = "holder"
     RECEIVER = "receiver"
+    # A unit that is to take, takes or took the person for a night on the way.
+    LODGING = "lodging"
 
 
 # Who plans: Kriminalvården's transport planners and reception, the police custody
@@ -162,6 +164,8 @@ class Situation:
     destination_unit: str | None
     # A convicted person received at a remand prison whose prison-place clocks still run.
     awaiting_placement: bool = False
+    # Units planned as overnight lodgings on the way (not declined or cancelled).
+    lodging_units: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,8 @@ def parties(situation: Situation, actor: Actor, actor_unit_kind: UnitKind | None
         or (actor_unit_kind == UnitKind.TRANSPORT and actor.org == Org.KRIMINALVARDEN)
     ):
         found.add(Party.EXECUTOR)
+    if actor.unit in situation.lodging_units:
+        found.add(Party.LODGING)
     if situation.holder is not None and actor.unit == situation.holder:
         found.add(Party.HOLDER)
     if situation.pending_release_to is not None:

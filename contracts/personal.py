@@ -87,6 +87,17 @@ FACT_TEXTS = frozenset(
         "reason",
         "flag",
         "category",
+        "status",
+        "decline_reason",
+        "cancel_reason",
+        # journeys
+        "return_to",
+        "arrive_at",
+        "depart_at",
+        "planned_at",
+        "answered_at",
+        "reached_at",
+        "left_at",
     }
 )
 

@@ -24,6 +24,7 @@ UPDATE_REPORT = "report_incident"
 UPDATE_EXTEND = "extend_deadline"
 UPDATE_ACKNOWLEDGE = "acknowledge_escalation"
 UPDATE_AMEND = "amend"
+UPDATE_JOURNEY = "journey"
 UPDATE_CORRECT = "correct_event"
 UPDATE_RELATIVES = "record_relatives"
 QUERY_RECORD = "record"
@@ -70,6 +71,13 @@ class EventType(enum.StrEnum):
     AMENDED = "amended"
     CORRECTED = "corrected"
     DEADLINE_RECOMPUTED = "deadline_recomputed"
+    LODGING_PLANNED = "lodging_planned"
+    LODGING_ANSWERED = "lodging_answered"
+    STOP_CANCELLED = "stop_cancelled"
+    REDIRECTED = "redirected"
+    RETURN_PLANNED = "return_planned"
+    STOP_ARRIVED = "stop_arrived"
+    STOP_DEPARTED = "stop_departed"
 
 
 class CommandMeta(msgspec.Struct, frozen=True, kw_only=True):

@@ -109,6 +109,19 @@ class Parties:
             unit="kv-hakte-kronoberg",
             roles=[Role.RECEPTION_OFFICER],
         )
+        # A remand prison on the way (a night's lodging) and one a journey may be redirected to.
+        self.lodging = auth(
+            settings,
+            org=Org.KRIMINALVARDEN,
+            unit="kv-hakte-sundsvall",
+            roles=[Role.RECEPTION_OFFICER],
+        )
+        self.goteborg = auth(
+            settings,
+            org=Org.KRIMINALVARDEN,
+            unit="kv-hakte-goteborg",
+            roles=[Role.RECEPTION_OFFICER],
+        )
         self.stranger = custody(settings, "pa-malmo")
         self.coordinator = coordinator(settings, "kv-samordning-nationell")
 

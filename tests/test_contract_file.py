@@ -12,6 +12,7 @@ from contracts.amendments import Amendment, CorrectionBody
 from contracts.api import HandoverCreate
 from contracts.assessment import AssessmentBody, IncidentBody
 from contracts.capacity import CapacityBody
+from contracts.journey import JourneyChange
 from contracts.relatives import RelativesBody
 from contracts.webhooks import SubscriptionCreate
 from services.handover.cli import OPENAPI_PATH, openapi_document
@@ -44,6 +45,7 @@ BODY_TYPES: dict[str, Any] = {
     "putUnitCapacity": CapacityBody,
     "amendHandover": Amendment,
     "correctEvent": CorrectionBody,
+    "changeJourney": JourneyChange,
 }
 
 

@@ -45,6 +45,11 @@ REVIEWED = {
     ("Placement", "prison_unit"),
     ("Deferral", "full_unit"),
     ("Deferral", "room_at"),
+    # journeys: unit identifiers
+    ("Stop", "unit"),
+    ("RedirectRecord", "from_unit"),
+    ("RedirectRecord", "to_unit"),
+    ("Journey", "return_to"),
 }
 SAFE_TYPES = (mi.DateTimeType, mi.EnumType, mi.LiteralType, mi.IntType, mi.BoolType)
 

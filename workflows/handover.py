@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.common import FINAL_STATES, SERVICE, Kind, Org, State
     from contracts.deadline_policy import Deadline, DeadlineName, EscalationLevel
     from contracts.eventlog import GENESIS_HASH, HASH_V1, HASH_V2, sealed
+    from contracts.journey import JourneyCommand
     from contracts.lifecycle import Action
     from contracts.reconcile import QUERY_SNAPSHOT, Snapshot
     from contracts.refusals import Refusal
@@ -61,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         UPDATE_CREATE,
         UPDATE_EXTEND,
         UPDATE_INCIDENT,
+        UPDATE_JOURNEY,
         UPDATE_RELATIVES,
         UPDATE_REPORT,
         WORKFLOW_NAME,
@@ -75,7 +77,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Projection,
     )
-    from workflows import amendments, deadline_engine, moves, rules, transitions
+    from workflows import amendments, deadline_engine, journey, moves, rules, transitions
     from workflows.transitions import Change, NewEvent, error
 
 # Runs started before deadlines existed keep the old shape of history (replay tests).
@@ -524,6 +526,23 @@ class HandoverWorkflow:
     def validate_correct_event(self, cmd: Command[CorrectionBody]) -> None:
         self._precheck(cmd, lambda r: self._check_correct(r, cmd))
 
+    # -- journeys with stops (a new update: new history, no patch) ----------------------
+
+    @workflow.update(name=UPDATE_JOURNEY)
+    async def change_journey(self, cmd: Command[JourneyCommand]) -> HandoverRecord:
+        return await self._run_locked(
+            cmd,
+            lambda r: self._check_journey(r, cmd),
+            lambda r, now: journey.apply(r, cmd, now),
+        )
+
+    @change_journey.validator
+    def validate_change_journey(self, cmd: Command[JourneyCommand]) -> None:
+        self._precheck(cmd, lambda r: self._check_journey(r, cmd))
+
+    def _check_journey(self, record: HandoverRecord, cmd: Command[JourneyCommand]) -> None:
+        journey.check(record, cmd, now=workflow.now(), previous=self._previous_time())
+
     def _check_correct(self, record: HandoverRecord, cmd: Command[CorrectionBody]) -> None:
         amendments.check_correct(
             record, cmd, self._events, lifecycle=LIFECYCLE_EVENTS, now=workflow.now()
@@ -729,7 +748,7 @@ class HandoverWorkflow:
             name = info.name if info is not None else "update"
             try:
                 applied = deadline_engine.follow(
-                    before, change(before, now), cmd.meta.actor.ref(), now
+                    before, journey.follow(change(before, now)), cmd.meta.actor.ref(), now
                 )
             except ApplicationError:
                 raise

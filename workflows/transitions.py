@@ -40,6 +40,7 @@ from contracts.api import (
 )
 from contracts.assessment import AssessmentBody, Incident, IncidentBody, SecurityAssessment
 from contracts.common import CLOCK_SKEW, FINAL_STATES, Actor, Role, State
+from contracts.journey import StopKind, StopStatus
 from contracts.lifecycle import (
     ASSESSING,
     OVERVIEW,
@@ -186,6 +187,7 @@ def _check_body(record: HandoverRecord, body: Any, *, now: datetime, previous: d
         case ReleaseBody():
             if record.responsible is not None and body.to_unit == record.responsible.unit:
                 raise invalid("$.to_unit", "is the unit that already holds the person")
+            _check_lodging_release(record, body.to_unit)
             _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
         case ReceiveBody():
             pending = record.pending_release
@@ -200,6 +202,18 @@ def _check_body(record: HandoverRecord, body: Any, *, now: datetime, previous: d
             _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
         case _:
             pass
+
+
+def _check_lodging_release(record: HandoverRecord, to_unit: str) -> None:
+    """A release to a unit planned as a lodging needs its acceptance first."""
+    stops = record.journey.stops if record.journey is not None else ()
+    for stop in stops:
+        if (stop.unit, stop.kind, stop.status) == (to_unit, StopKind.LODGING, StopStatus.PLANNED):
+            raise error(
+                Refusal.ILLEGAL_TRANSITION,
+                f"{to_unit} has not accepted the lodging (stop {stop.number}) yet.",
+                current_state=record.state,
+            )
 
 
 def apply(

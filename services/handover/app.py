@@ -18,7 +18,7 @@ from litestar.openapi.spec import Tag
 from temporalio.client import Client
 from temporalio.service import RetryConfig
 
-from services.handover.api import actions, amendments
+from services.handover.api import actions, amendments, journey
 from services.handover.api.audit import AuditController
 from services.handover.api.capacity import CapacityController
 from services.handover.api.deadlines import DeadlineController, EscalationController
@@ -178,6 +178,7 @@ def create_app(settings: Settings) -> Litestar:
             HandoverController,
             actions.router(),
             amendments.router(),
+            journey.router(),
             DeadlineController,
             EscalationController,
             AuditController,

@@ -24,8 +24,17 @@ from contracts.api import (
 from contracts.capacity import PLACE_KINDS, CapacityCheck, room_elsewhere
 from contracts.common import CLOCK_SKEW, Actor, Org, Role, UnitKind
 from contracts.deadline_policy import Clocks
+from contracts.journey import (
+    LODGING_KINDS,
+    JourneyChange,
+    JourneyCommand,
+    PlanLodging,
+    PlanReturn,
+    Redirect,
+)
 from contracts.person import TRANSFER_DECISIONS, Person, birth_date
-from contracts.workflow import UPDATE_AMEND, Command, CommandMeta, CreateHandover
+from contracts.places import Place
+from contracts.workflow import UPDATE_AMEND, UPDATE_JOURNEY, Command, CommandMeta, CreateHandover
 from services.handover.audit_context import current_purpose
 from services.handover.errors import (
     FieldError,
@@ -298,6 +307,45 @@ class HandoverService:
             handover_id=handover_id,
             name=UPDATE_AMEND,
             body=AmendCommand(amendment=body, destination_kind=kind),
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+            request_id=request_id,
+        )
+
+    async def change_journey(
+        self,
+        *,
+        actor: Actor,
+        handover_id: str,
+        body: JourneyChange,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        request_id: str,
+    ) -> Handover:
+        """A change of the journey; the unit it names must exist (a lodging: a remand prison
+        or police custody unit), and the workflow gets its kind with it."""
+        kind: UnitKind | None = None
+        unit_id, path, kinds = None, "", None
+        match body:
+            case PlanLodging():
+                unit_id, path, kinds = body.unit, "$.unit", set(LODGING_KINDS)
+            case Redirect(to_unit=str() as unit):
+                unit_id, path = unit, "$.to_unit"
+            case Redirect(destination=Place(unit=str() as unit)):
+                unit_id, path = unit, "$.destination.unit"
+            case PlanReturn():
+                unit_id, path = body.return_to, "$.return_to"
+        if unit_id is not None:
+            units = await self._repo.get_units(ids=[unit_id])
+            errors = _expect_unit(units, unit_id, path, kinds)
+            if errors:
+                raise _invalid(errors)
+            kind = units[unit_id].kind
+        return await self.act(
+            actor=actor,
+            handover_id=handover_id,
+            name=UPDATE_JOURNEY,
+            body=JourneyCommand(change=body, unit_kind=kind),
             expected_version=expected_version,
             idempotency_key=idempotency_key,
             request_id=request_id,

@@ -27,6 +27,7 @@ FINAL = frozenset({"rejected", "completed", "cancelled", "not_executed"})
 BEFORE_FIRST_HANDOVER = frozenset({"requested", "accepted", "deferred", "scheduled"})
 EVERY_STATE = BEFORE_FIRST_HANDOVER | FINAL | {"in_transit"}
 OPEN = EVERY_STATE - FINAL
+PLANNABLE = frozenset({"accepted", "scheduled", "in_transit"})
 
 # event type -> (states it may follow, state it leads to; None: the state stays)
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
@@ -55,6 +56,15 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "amended": (EVERY_STATE, None),
     "corrected": (EVERY_STATE, None),
     "deadline_recomputed": (EVERY_STATE, None),
+    # Journeys: planned while the request is accepted and before it closes; a redirect only
+    # after pickup (checked in `replay`); a stop outside the agencies while in transit.
+    "lodging_planned": (PLANNABLE, None),
+    "lodging_answered": (PLANNABLE, None),
+    "stop_cancelled": (PLANNABLE, None),
+    "return_planned": (PLANNABLE, None),
+    "redirected": (frozenset({"scheduled", "in_transit"}), None),
+    "stop_arrived": (frozenset({"in_transit"}), None),
+    "stop_departed": (frozenset({"in_transit"}), None),
 }
 LIFECYCLE_EVENTS = frozenset(k for k, (_, to) in TRANSITIONS.items() if to is not None) | {
     "released",
@@ -147,6 +157,8 @@ class Replayed:
     assessments: int = 0
     assessment_complete: bool = False
     incidents: int = 0
+    # journey stops by number: [kind, unit, status]
+    stops: dict[int, list[Any]] = field(default_factory=dict)
     # [unit, since, until]
     chain: list[list[Any]] = field(default_factory=list)
 
@@ -211,6 +223,13 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
                 assert holder is not None, f"{where}: nobody holds the person"
                 assert actor["unit"] == holder, f"{where}: released by {actor['unit']}"
                 assert data["to_unit"] != holder, where
+                unaccepted = [
+                    n
+                    for n, (k, u, status) in model.stops.items()
+                    if (k, u, status) == ("lodging", data["to_unit"], "planned")
+                ]
+                assert not unaccepted, f"{where}: to a lodging not yet accepted"
+                _stop_at(model.stops, holder, "reached", "left")
                 model.pending_to = data["to_unit"]
                 model.releases += 1
             case "amended" if data["field"] == "destination":
@@ -228,6 +247,7 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
                 if model.chain and model.chain[-1][2] is None:
                     model.chain[-1][2] = at
                 model.chain.append([actor["unit"], at, None])
+                _stop_at(model.stops, actor["unit"], "accepted", "reached")
                 model.receptions += 1
                 model.any_reception = True
                 if to_unit is not None and actor["unit"] == to_unit:
@@ -254,6 +274,36 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
                     assert holder is not None, f"{where}: nobody holds the person"
                     assert actor["unit"] == holder, f"{where}: completed by {actor['unit']}"
                     model.chain[-1][2] = when(times[event["seq"]])
+            case "lodging_planned":
+                assert data["stop"] == len(model.stops) + 1, where
+                model.stops[data["stop"]] = ["lodging", data["unit"], "planned"]
+            case "return_planned":
+                assert data["stop"] == len(model.stops) + 1, where
+                model.stops[data["stop"]] = ["turnaround", data.get("unit"), "accepted"]
+                to_unit = data["to_unit"]
+            case "lodging_answered":
+                stop = model.stops[data["stop"]]
+                assert stop[2] == "planned", where
+                assert actor["unit"] == stop[1] == data["unit"], f"{where}: by {actor['unit']}"
+                stop[2] = "accepted" if data["accepted"] else "declined"
+            case "stop_cancelled":
+                stop = model.stops[data["stop"]]
+                assert stop[2] in ("planned", "accepted"), where
+                stop[2] = "cancelled"
+            case "stop_arrived" | "stop_departed":
+                stop = model.stops[data["stop"]]
+                assert stop[1] is None, f"{where}: a unit's stop is reached by a handover"
+                assert actor["unit"] == holder, f"{where}: recorded by {actor['unit']}"
+                before, after = (
+                    ("accepted", "reached") if kind == "stop_arrived" else ("reached", "left")
+                )
+                assert stop[2] == before, where
+                stop[2] = after
+            case "redirected":
+                assert model.releases + model.receptions > 0, f"{where}: before pickup"
+                assert data["from_unit"] == to_unit, where
+                assert data["to_unit"] is None or data["to_unit"] != holder, where
+                to_unit = data["to_unit"]
             case "cancelled":
                 assert model.pending_to is None, f"{where}: a release awaits reception"
                 assert not model.any_reception, f"{where}: after the first handover"
@@ -269,6 +319,14 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
         if to is not None:
             model.state = to
     return model
+
+
+def _stop_at(stops: dict[int, list[Any]], unit: str | None, before: str, after: str) -> None:
+    """A handover to (or from) a unit with a stop in state `before` moves it to `after`."""
+    for stop in stops.values():
+        if stop[1] is not None and stop[1] == unit and stop[2] == before:
+            stop[2] = after
+            return
 
 
 def check_chain(record: dict[str, Any]) -> None:
@@ -329,6 +387,9 @@ def check_record(snap: Snapshot, handover_id: str) -> Replayed:
     assert (schedule["revision"] if schedule else 0) == model.schedules
     assert len(record["security_assessments"]) == model.assessments
     assert [i["number"] for i in record["incidents"]] == list(range(1, model.incidents + 1))
+    journey = record.get("journey") or {"stops": []}
+    stops = [[s["kind"], s["unit"], s["status"]] for s in journey["stops"]]
+    assert stops == [model.stops[n] for n in sorted(model.stops)], (stops, model.stops)
     return model
 
 

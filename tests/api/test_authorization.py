@@ -321,6 +321,17 @@ async def _amend(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, st
     return await _send(api, "POST", f"{flow.path}/amendments", p.police, json=payload)
 
 
+async def _journey(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
+    flow = await Flow(api, p).to(State.ACCEPTED)
+    payload = {
+        "change": "lodging",
+        "unit": "kv-hakte-sundsvall",
+        "arrive_at": now(3600),
+        "depart_at": now(12 * 3600),
+    }
+    return await _send(api, "POST", f"{flow.path}/journey", p.planner, json=payload)
+
+
 async def _correct(api: httpx.AsyncClient, p: Parties) -> tuple[httpx.Response, str]:
     flow = await Flow(api, p).to(State.SCHEDULED)
     await flow.post("release", body(examples.RELEASE, occurred_at=now(60)), p.police)
@@ -391,6 +402,7 @@ PERSONAL: dict[tuple[str, str], Call] = {
     ("POST", f"{BASE}/incidents/{{number:int}}/report"): _report,
     ("POST", f"{BASE}/deadlines/{{deadline:str}}/extend"): _extend,
     ("POST", f"{BASE}/amendments"): _amend,
+    ("POST", f"{BASE}/journey"): _journey,
     ("POST", f"{BASE}/events/{{seq:int}}/correct"): _correct,
     ("GET", "/v1/events"): _feed,
     ("POST", "/v1/incidents"): _record_unit_incident,

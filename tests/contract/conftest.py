@@ -214,6 +214,7 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
             "receive": (await (await requested()).released_to_transport()).id,
             "complete": in_transit.id,
             "amend": (await requested()).id,
+            "journey": (await (await requested()).to(State.ACCEPTED)).id,
             "correct": to_correct.id,
             "placed": awaiting_placement.id,
             "relatives": (await requested()).id,
@@ -259,6 +260,7 @@ async def contract_targets(api_process: str, settings: Settings) -> dict[str, Ta
         f"POST {ONE}/receive": on("receive", p.escort),
         f"POST {ONE}/complete": on("complete", p.escort),
         f"POST {ONE}/amendments": on("amend", p.police),
+        f"POST {ONE}/journey": on("journey", p.planner),
         f"POST {ONE}/events/{{seq}}/correct": on(
             "correct", p.police, seq=int(to_correct.last["version"])
         ),

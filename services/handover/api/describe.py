@@ -26,7 +26,9 @@ from contracts.deadline_policy import (
 )
 from contracts.lifecycle import (
     ASSESSING,
+    HANDS_ON,
     MOMENTARY,
+    PLANNING,
     PRECONDITIONS,
     REPORTING,
     RULES,
@@ -48,6 +50,7 @@ PARTIES = {
         "the receiver (the unit a pending release names; before anyone in the agencies "
         "holds the person, the executor picking them up)"
     ),
+    Party.LODGING: "a lodging unit (planned, accepted or reached as a night's stop on the way)",
 }
 
 SUMMARIES = {
@@ -910,6 +913,60 @@ OPERATIONS |= {
                 "extended), each logged as `deadline_recomputed`; clocks the reception met "
                 "are met at the new time, and one met after its due time counts as breached "
                 "(a breach on record stays)."
+            ),
+        ),
+    ),
+}
+# Journeys with stops (workflows/journey.py holds the rules).
+OPERATIONS |= {
+    "changeJourney": (
+        "Plan or record a stop on the way, or redirect the journey",
+        section(
+            who=(
+                f"`lodging` and `cancel_stop`: {PARTIES[Party.EXECUTOR]}, with the role "
+                f"{roles(PLANNING)}. `lodging_answer`: the lodging unit's own staff, with the "
+                f"role {roles(PLANNING)}. `redirect` and `return`: the executor's planners or "
+                f"{PARTIES[Party.REQUESTER]} with the role {roles(AMENDERS)}. `arrived` and "
+                f"`departed`: {PARTIES[Party.HOLDER]}, with the role {roles(HANDS_ON)}. Others "
+                "get 403, or 404 when the request is not theirs to see."
+            ),
+            preconditions=(
+                "`lodging`: the request is `accepted`, `scheduled` or `in_transit`; `unit` is a "
+                "remand_prison or police_custody unit (else 400), not the destination, not the "
+                "unit holding the person and not a lodging of the journey already; "
+                "`depart_at` after `arrive_at`, at most 72 hours later. A child is never lodged "
+                "in police custody under UtlL (409 `illegal_transition`). `lodging_answer`: the "
+                "stop is `planned`; a decline has a `reason`. `cancel_stop`: the stop is "
+                "`planned` or `accepted` and nobody is released to it "
+                f"(else 409 `{Refusal.RELEASE_PENDING}`). `redirect`: after pickup (before it, "
+                "amend the destination: 409 `illegal_transition`) and before the request "
+                "closes; a transfer names `to_unit` (a remand_prison or prison), an assistance "
+                "request `destination`; not the destination already, nor the unit that holds "
+                "or is being handed the person (400). `return`: enforcement assistance only, "
+                "once, before the request closes. `arrived`/`departed`: a turnaround outside "
+                "the agencies (a stop at a unit is reached and left by handovers), in "
+                "`in_transit`, in that order, with no release pending."
+            ),
+            effect=(
+                "The record's `journey` lists the `stops` (each `planned`, `accepted`, "
+                "`declined`, `cancelled`, `reached` or `left`), the `redirects` (old and new "
+                "destination, reason) and `return_to`. A planned or accepted lodging unit "
+                "becomes a party (it sees the request); a release to a lodging that is still "
+                "`planned` is refused (409 `illegal_transition`): the unit accepts first. A "
+                "reception by a stop's unit marks it `reached` and the release from it `left`; "
+                "responsibility moves only by those handovers, so the custody chain stays "
+                "gapless. A redirect or return changes `to_unit` (a transfer's new destination "
+                "also executes it): that unit's reception completes the request, and "
+                "delivering outside the agencies (`complete`) is then refused. Events: "
+                "`lodging_planned`, `lodging_answered`, `stop_cancelled`, `redirected`, "
+                f"`return_planned`, `stop_arrived`, `stop_departed`. {CHANGE}"
+            ),
+            deadlines=(
+                "the clocks follow the person: none restarts at a stop or a redirect. Every "
+                "handover to or from a stop runs its own `custody_gap-N`; the remand and UtlL "
+                "clocks are met when the person first leaves police custody; the prison-place "
+                "clocks start at the reception by the (redirected) destination when it is a "
+                "remand prison, not at a lodging."
             ),
         ),
     ),
