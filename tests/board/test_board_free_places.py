@@ -200,11 +200,13 @@ async def test_each_coordinator_sees_the_units_of_their_scope_and_parties_none(
     national = await places(board)
     assert {"kv-hakte-ostersund", "kv-hakte-boras"} <= national.rows.keys()
 
-    # A police coordinator's scope is the police's own region: no Kriminalvården unit is in it.
+    # A police coordinator sees Kriminalvården's places in the region of the same name.
     await signed_in_as(board, token(settings, Org.POLISEN, "pol-samordning-nord", Role.COORDINATOR))
     police = await places(board)
     assert police.section
-    assert police.rows == {}
+    assert "kv-hakte-ostersund" in police.rows
+    assert "kv-hakte-boras" not in police.rows
+    assert {row.region for row in police.rows.values()} == {"Nord"}
 
     # A party on the board (a custody officer) sees its own requests, not the section.
     await signed_in_as(board, token(settings, Org.POLISEN, BOARD_UNIT, Role.CUSTODY_OFFICER))

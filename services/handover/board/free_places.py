@@ -2,8 +2,8 @@
 last (`PUT /v1/units/{id}/capacity`), read with the query behind `GET /v1/capacity`.
 
 Coordinators only, in the scope their other board sections have (escalations, investigations:
-`UnitIncidents.scope`, national coordination units their agency, regional ones their agency's
-region), applied to the publishing unit. Capacity is not personal data: nothing is audited.
+`UnitIncidents.scope`: national coordination units everything, regional ones their region),
+applied to the publishing unit's region for coordinators of either agency. Capacity is not personal data: nothing is audited.
 """
 
 from __future__ import annotations
@@ -39,5 +39,8 @@ async def free_places(
     return [
         Places(unit=row, stale=now - row.as_of > FRESH_FOR)
         for row in await repository.list_capacity()
-        if scope.covers(unit=row.unit, org=row.org, region=row.region)
+        # Free places are reference data for both agencies: a police coordinator sees
+        # Kriminalvården's units of the region of the same name (national: all of them), as
+        # `GET /v1/capacity?region=` lets any coordinator read them.
+        if scope.covers(unit=row.unit, org=str(actor.org), region=row.region)
     ]
