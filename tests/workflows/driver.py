@@ -45,6 +45,18 @@ HAKTE = Actor(
     unit="kv-hakte-kronoberg",
     roles=(Role.RECEPTION_OFFICER,),
 )
+LODGING = Actor(
+    sub="reception-2",
+    org=Org.KRIMINALVARDEN,
+    unit="kv-hakte-sundsvall",
+    roles=(Role.RECEPTION_OFFICER,),
+)
+GOTEBORG = Actor(
+    sub="reception-3",
+    org=Org.KRIMINALVARDEN,
+    unit="kv-hakte-goteborg",
+    roles=(Role.RECEPTION_OFFICER,),
+)
 COORDINATOR = Actor(
     sub="coordinator-1",
     org=Org.KRIMINALVARDEN,
@@ -55,6 +67,8 @@ KINDS = {
     OFFICER: UnitKind.POLICE_CUSTODY,
     PLANNER: UnitKind.TRANSPORT,
     HAKTE: UnitKind.REMAND_PRISON,
+    LODGING: UnitKind.REMAND_PRISON,
+    GOTEBORG: UnitKind.REMAND_PRISON,
     COORDINATOR: UnitKind.COORDINATION,
 }
 

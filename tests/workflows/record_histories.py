@@ -27,9 +27,11 @@ from contracts import actions
 from contracts.api import AssistanceCreate, HandoverCreate, HandoverRecord, TransferCreate
 from contracts.assessment import IncidentBody
 from contracts.common import UnitKind
+from contracts.journey import AnswerLodging, JourneyCommand, PlanLodging, Redirect, RedirectReason
 from contracts.workflow import (
     UPDATE_CREATE,
     UPDATE_INCIDENT,
+    UPDATE_JOURNEY,
     WORKFLOW_NAME,
     CommandMeta,
     CreateHandover,
@@ -42,7 +44,15 @@ from services.handover.api.examples import ASSISTANCE_CREATE, TRANSFER_CREATE
 from services.handover.app import create_pool
 from services.handover.migrate import migrate
 from services.handover.settings import load_settings
-from tests.workflows.driver import HAKTE, OFFICER, PLANNER, schedule, step
+from tests.workflows.driver import (
+    GOTEBORG,
+    HAKTE,
+    LODGING,
+    OFFICER,
+    PLANNER,
+    schedule,
+    step,
+)
 from workflows.converter import msgspec_data_converter
 from workflows.worker import create_worker
 
@@ -125,11 +135,41 @@ async def assistance_deferred(client: Client) -> WorkflowHandle[object, object]:
     return handle
 
 
+async def journey(client: Client) -> WorkflowHandle[object, object]:
+    """A transfer with a night's lodging (planned, accepted, reached, left) and a redirect."""
+    handle = await create(client)
+    await schedule(handle, pickup_at=_now() + timedelta(hours=1))
+    lodging = PlanLodging(
+        unit=LODGING.unit,
+        arrive_at=_now() + timedelta(hours=2),
+        depart_at=_now() + timedelta(hours=14),
+    )
+    plan = JourneyCommand(change=lodging, unit_kind=UnitKind.REMAND_PRISON)
+    await step(handle, UPDATE_JOURNEY, PLANNER, plan)
+    answer = JourneyCommand(change=AnswerLodging(stop=1, accepted=True))
+    await step(handle, UPDATE_JOURNEY, LODGING, answer)
+    release = msgspec.convert(examples.RELEASE, actions.ReleaseBody)
+    receive = msgspec.convert(examples.RECEIVE, actions.ReceiveBody)
+    for holder, receiver in ((OFFICER, PLANNER), (PLANNER, LODGING), (LODGING, PLANNER)):
+        to = replace(release, to_unit=receiver.unit, occurred_at=_now())
+        await step(handle, "release", holder, to)
+        await step(handle, "receive", receiver, replace(receive, occurred_at=_now()))
+    redirect = Redirect(to_unit=GOTEBORG.unit, reason=RedirectReason.PLACEMENT_DECISION)
+    moved = JourneyCommand(change=redirect, unit_kind=UnitKind.REMAND_PRISON)
+    await step(handle, UPDATE_JOURNEY, PLANNER, moved)
+    await step(
+        handle, "release", PLANNER, replace(release, to_unit=GOTEBORG.unit, occurred_at=_now())
+    )
+    await step(handle, "receive", GOTEBORG, replace(receive, occurred_at=_now()))
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "created": create,
     "transfer-completed": transfer_completed,
     "deferred-cancelled": deferred_then_cancelled,
     "assistance-deferred": assistance_deferred,
+    "journey": journey,
 }
 
 
