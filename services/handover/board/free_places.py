@@ -3,7 +3,8 @@ last (`PUT /v1/units/{id}/capacity`), read with the query behind `GET /v1/capaci
 
 Coordinators only, in the scope their other board sections have (escalations, investigations:
 `UnitIncidents.scope`: national coordination units everything, regional ones their region),
-applied to the publishing unit's region for coordinators of either agency. Capacity is not personal data: nothing is audited.
+applied to the publishing unit's region for coordinators of either agency. Capacity is not
+personal data: nothing is audited.
 """
 
 from __future__ import annotations
