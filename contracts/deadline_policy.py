@@ -7,6 +7,8 @@ version that brought an entry in; `entries(version)` is the table a request runs
 Version 2 added a clock for every legal basis of enforcement assistance that had none (the
 law names no hours for them: operational defaults, `legal=False`, set by configuration), the
 repeating reminder while a request stays deferred, and stricter clocks for children.
+Version 3 added the lodging clock: a person who stays at a night's lodging on the way past its
+planned departure (an operational default, set by configuration).
 
 The bodies that move a deadline or acknowledge an escalation are in `contracts.actions`.
 """
@@ -21,7 +23,7 @@ import msgspec
 from contracts import calendar
 from contracts.common import ActorRef, Kind
 
-POLICY_VERSION = 2
+POLICY_VERSION = 3
 
 
 class DeadlineName(enum.StrEnum):
@@ -45,6 +47,8 @@ class DeadlineName(enum.StrEnum):
     PL29A_EXECUTION = "pl29a_execution"
     FORPASSNING_EXECUTION = "forpassning_execution"
     DEFERRAL_REMINDER = "deferral_reminder"
+    # Policy version 3: a person staying at a lodging past its planned departure.
+    LODGING_DEPARTURE = "lodging_departure"
 
 
 class Start(enum.StrEnum):
@@ -60,6 +64,7 @@ class Start(enum.StrEnum):
     SERIOUS_INCIDENT = "serious_incident"
     CLOSURE = "closure"
     DEFERRAL = "deferral"  # the deferral, then each reminder's due time (repeating)
+    PLANNED_DEPARTURE = "planned_departure"  # a lodging's planned departure, once reached
 
 
 class Rule(enum.StrEnum):
@@ -279,7 +284,26 @@ POLICY_V2: tuple[Entry, ...] = (
     ),
 )
 
-POLICY = (*POLICY, *POLICY_V2)
+POLICY_V3: tuple[Entry, ...] = (
+    Entry(
+        name=DeadlineName.LODGING_DEPARTURE,
+        legal=False,
+        basis=(
+            "Operational default (configurable): a night's lodging on the way is a stop, not a "
+            "placement; a person still at the lodging 2 hours after its planned departure has "
+            "been left behind by the journey, and coordinators are told (DOMAIN: the clocks "
+            "follow the person; JO's criticism of people left waiting in custody)"
+        ),
+        starts_from=Start.PLANNED_DEPARTURE,
+        due=Due(Rule.ELAPSED_HOURS, 2),
+        warn=0.5,
+        met_by="the lodging's release of the person to the next holder",
+        configurable="HANDOVER_LODGING_OVERSTAY_HOURS",
+        since=3,
+    ),
+)
+
+POLICY = (*POLICY, *POLICY_V2, *POLICY_V3)
 
 BY_NAME = {entry.name: entry for entry in POLICY}
 # The clocks of strafftidslag 10 §, met by the `placed` action.
@@ -373,6 +397,8 @@ class Clocks(msgspec.Struct, frozen=True, kw_only=True):
     assistance_execution_child_hours: float = 12
     deferral_reminder_hours: float = 4
     deferral_reminder_child_hours: float = 1
+    # Policy version 3: how long after a lodging's planned departure the person may still be there.
+    lodging_overstay_hours: float = 2
 
 
 class EscalationLevel(enum.StrEnum):

@@ -219,6 +219,15 @@ POLICY_CASES: dict[DeadlineName, tuple[str, str, str, str, str]] = {
         "2026-03-29T04:30:00+02:00",
         "2026-03-29T02:30:00+00:00",
     ),
+    # The lodging clock: +2 h real time from the planned departure over the autumn change; the
+    # warning after 1 h falls on the first 02:30 of the repeated hour, the breach on the second.
+    DeadlineName.LODGING_DEPARTURE: (
+        "2026-10-25T01:30:00+02:00",
+        "2026-10-25T02:30:00+01:00",
+        "2026-10-25T01:30:00+00:00",
+        "2026-10-25T02:30:00+02:00",
+        "2026-10-25T00:30:00+00:00",
+    ),
 }
 
 

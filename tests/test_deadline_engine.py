@@ -18,7 +18,7 @@ from contracts import events
 from contracts.actions import CancellationReason, DeferralReason, ExtendBody, RejectionReason
 from contracts.api import Assistance, AssistanceCreate, HandoverRecord, TransferCreate
 from contracts.common import ActorRef, Kind, Org, State
-from contracts.deadline_policy import Clocks, DeadlineName, DeadlineState
+from contracts.deadline_policy import POLICY_VERSION, Clocks, DeadlineName, DeadlineState
 from contracts.person import (
     Identity,
     PersonnummerIdentity,
@@ -631,10 +631,10 @@ def test_version_2_starts_the_execution_clock_of_the_basis(basis: str) -> None:
         Clocks(),
         created.astimezone(UTC),
     )
-    assert record.policy_version == 2
+    assert record.policy_version == POLICY_VERSION  # 3: the execution clocks came with 2
     clock_id = EXECUTION_BY_BASIS[basis]
     assert {d.id for d in record.deadlines} == {"response", clock_id}
-    assert all(d.policy_version == 2 for d in record.deadlines)
+    assert all(d.policy_version == POLICY_VERSION for d in record.deadlines)
     clock = next(d for d in record.deadlines if d.id == clock_id)
     assert clock.legal is False
     assert_edges(
@@ -720,7 +720,7 @@ def test_deferral_reminder_repeats_every_4_hours_while_deferred() -> None:
         due=("2026-03-29T05:30:00+02:00", "2026-03-29T03:30:00+00:00"),
     )
     first = next(d for d in record.deadlines if d.id == "deferral_reminder-1")
-    assert (first.legal, first.policy_version) == (False, 2)
+    assert (first.legal, first.policy_version) == (False, POLICY_VERSION)
     warned = deadline_engine.fire(record, first, "warn", instant("2026-03-29T04:30:00+02:00"))
     # An operational warning is a record, not a task: no escalation.
     assert warned.record.escalations == record.escalations

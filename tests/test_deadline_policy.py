@@ -115,11 +115,28 @@ def test_utl_placement_of_a_child_is_never_allowed() -> None:
 # -- version 2: a clock for every legal basis, and for waiting -------------------------------
 
 
-def test_the_policy_is_at_version_2_and_version_1_is_kept() -> None:
-    assert POLICY_VERSION == 2
+def test_the_policy_is_at_version_3_and_versions_1_and_2_are_kept() -> None:
+    assert POLICY_VERSION == 3
     new = {e.name for e in entries(2)} - {e.name for e in entries(1)}
     assert new == {*EXECUTION_CLOCKS, DeadlineName.DEFERRAL_REMINDER}
+    assert {e.name for e in entries(3)} - {e.name for e in entries(2)} == {
+        DeadlineName.LODGING_DEPARTURE
+    }
     assert {e.name for e in entries(1)} == {e.name for e in POLICY if e.since == 1}
+
+
+def test_the_lodging_clock_is_operational_and_configurable() -> None:
+    entry = BY_NAME[DeadlineName.LODGING_DEPARTURE]
+    assert not entry.legal
+    assert "Operational default" in entry.basis
+    assert entry.due == Due(Rule.ELAPSED_HOURS, 2)
+    clocks = load_settings({"HANDOVER_LODGING_OVERSTAY_HOURS": "3"}).clocks()
+    assert clocks.lodging_overstay_hours == 3
+    start = sthlm("2026-03-29T01:30:00+01:00")
+    clock = deadline_engine._new(DeadlineName.LODGING_DEPARTURE, start, clocks, suffix="-1")
+    assert clock.id == "lodging_departure-1"
+    # 3 h of real time over the spring change: 01:30 -> 05:30 on the clock.
+    assert_instant(clock.due_at, "2026-03-29T05:30:00+02:00", "2026-03-29T03:30:00+00:00")
 
 
 @pytest.mark.parametrize("basis", list(LegalBasis))

@@ -36,6 +36,7 @@ from contracts.deadline_policy import (
     compute,
     warning,
 )
+from contracts.journey import StopKind, StopStatus
 from contracts.person import (
     Identity,
     Person,
@@ -70,6 +71,8 @@ def _entry(name: DeadlineName, clocks: Clocks, child: bool = False) -> Entry:
     if name == DeadlineName.DEFERRAL_REMINDER:
         hours = clocks.deferral_reminder_child_hours if child else clocks.deferral_reminder_hours
         return replace(entry, due=Due(Rule.ELAPSED_HOURS, hours))
+    if name == DeadlineName.LODGING_DEPARTURE:
+        return replace(entry, due=Due(Rule.ELAPSED_HOURS, clocks.lodging_overstay_hours))
     if child and entry.child_due is not None:
         return replace(entry, due=entry.child_due)
     match name:
@@ -251,7 +254,8 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                 )
                 deferred = replace(deferred, escalation=escalation.id)
                 new[index] = NewEvent(event.occurred_at, deferred)
-            case events.Released(step=step):
+            case events.Released(step=step, from_unit=holder):
+                record = _leave_lodging(record, holder, event.occurred_at)
                 gap = _new(
                     DeadlineName.CUSTODY_GAP,
                     event.occurred_at,
@@ -262,6 +266,8 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                 record = replace(record, deadlines=(*record.deadlines, gap))
             case events.Received(step=step, unit=unit):
                 record = _meet(record, {DeadlineName.CUSTODY_GAP}, event.occurred_at, f"-{step}")
+                if BY_NAME[DeadlineName.LODGING_DEPARTURE].since <= version:
+                    record = _lodge(record, unit, event.occurred_at, clocks, version)
                 record = _meet(
                     record,
                     {DeadlineName.LVM_TRANSPORT_START, *EXECUTION_CLOCKS},
@@ -324,6 +330,34 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
     if before.state not in FINAL_STATES and record.state in FINAL_STATES:
         record = _close(record, clocks, now)
     return Change(record, new)
+
+
+def _lodge(
+    record: HandoverRecord, unit: str, at: datetime, clocks: Clocks, version: int
+) -> HandoverRecord:
+    """A reception that reached a lodging starts its clock from the planned departure."""
+    stops = record.journey.stops if record.journey is not None else ()
+    for stop in stops:
+        reached = stop.status == StopStatus.REACHED and stop.reached_at == at
+        if stop.kind == StopKind.LODGING and stop.unit == unit and reached and stop.depart_at:
+            clock = _new(
+                DeadlineName.LODGING_DEPARTURE,
+                stop.depart_at,
+                clocks,
+                suffix=f"-{stop.number}",
+                version=version,
+            )
+            return replace(record, deadlines=(*record.deadlines, clock))
+    return record
+
+
+def _leave_lodging(record: HandoverRecord, unit: str, at: datetime) -> HandoverRecord:
+    """The lodging's release of the person meets its clock."""
+    stops = record.journey.stops if record.journey is not None else ()
+    for stop in stops:
+        if stop.kind == StopKind.LODGING and stop.unit == unit and stop.left_at == at:
+            return _meet(record, {DeadlineName.LODGING_DEPARTURE}, at, f"-{stop.number}")
+    return record
 
 
 def capacity_detail(deferred: events.Deferred) -> str:

@@ -91,6 +91,8 @@ PATCH_RETENTION_RUN = "retention-run-v1"
 # Requests created from here on run under deadline policy version 2 (a clock for every legal
 # basis, the deferral reminder, children's clocks); earlier ones keep version 1.
 PATCH_POLICY_V2 = "deadline-policy-v2"
+# From here on, policy version 3 (the lodging clock); earlier requests keep theirs.
+PATCH_POLICY_V3 = "deadline-policy-v3"
 # A move that completes without a record of whether relatives were told raises a reminder
 # (an escalation); runs that completed before it do not.
 PATCH_RELATIVES_REMINDER = "relatives-reminder-v1"
@@ -207,7 +209,10 @@ class HandoverWorkflow:
             try:
                 record = self._new_record(cmd, now)
                 if workflow.patched(PATCH_DEADLINES):
-                    version = 2 if workflow.patched(PATCH_POLICY_V2) else 1
+                    if workflow.patched(PATCH_POLICY_V3):
+                        version = 3
+                    else:
+                        version = 2 if workflow.patched(PATCH_POLICY_V2) else 1
                     record = deadline_engine.start(record, cmd.clocks, now, version)
             except Exception as exc:
                 raise self._fault(Refusal.INTERNAL_ERROR, UPDATE_CREATE, cmd.meta, exc) from exc

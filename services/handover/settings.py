@@ -75,6 +75,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     assistance_execution_child_hours: Annotated[float, Meta(gt=0)] = 12
     deferral_reminder_hours: Annotated[float, Meta(gt=0)] = 4
     deferral_reminder_child_hours: Annotated[float, Meta(gt=0)] = 1
+    # Deadline policy version 3: a person at a lodging this long past its planned departure.
+    lodging_overstay_hours: Annotated[float, Meta(gt=0)] = 2
     # Webhooks. The key (base64 of 32 bytes) seals each subscription's secret in PostgreSQL;
     # unset, the payload key (and its old keys) does. API and worker need the same keys.
     webhook_key: str | None = None
@@ -149,6 +151,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             assistance_execution_child_hours=self.assistance_execution_child_hours,
             deferral_reminder_hours=self.deferral_reminder_hours,
             deferral_reminder_child_hours=self.deferral_reminder_child_hours,
+            lodging_overstay_hours=self.lodging_overstay_hours,
         )
 
     def with_servers(self, *, database_url: str, temporal_address: str) -> Settings:

@@ -121,10 +121,17 @@ async def test_a_transfer_with_a_lodging_and_a_redirect(walk: Walk, parties: Par
     assert snap.record["state"] == "in_transit"
     assert snap.record["responsible"]["unit"] == LODGING
     assert snap.record["journey"]["stops"][0]["status"] == "reached"
+    # The lodging's clock (policy 3) runs from its planned departure; its release meets it.
+    clock = next(d for d in snap.record["deadlines"] if d["id"] == "lodging_departure-1")
+    assert clock["state"] == "running"
+    assert clock["starts_at"] == snap.record["journey"]["stops"][0]["depart_at"]
     await walk.hand(p.lodging, "kv-nte-stockholm", p.escort)
-    left = (await walk.check()).record["journey"]["stops"][0]
+    snap = await walk.check()
+    left = snap.record["journey"]["stops"][0]
     assert left["status"] == "left"
     assert left["reached_at"] <= left["left_at"]
+    clock = next(d for d in snap.record["deadlines"] if d["id"] == "lodging_departure-1")
+    assert clock["state"] == "met"
 
     # On the way: a new destination, with a reason; the old one stays on record.
     redirect = {

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from contracts import actions
 from contracts.actions import DeferralReason
 from contracts.api import AssistanceCreate, HandoverRecord
+from contracts.deadline_policy import POLICY_VERSION
 from services.handover.api import examples
 from tests.workflows.driver import PLANNER, assistance, create, deadline, record_of, skip_to, step
 
@@ -59,10 +60,10 @@ async def test_a_deferred_request_warns_escalates_repeatedly_and_breaches(
     handle, created = await create(
         time_env.client, queue, request(basis, now), destination_kind=None
     )
-    assert created.policy_version == 2
+    assert created.policy_version == POLICY_VERSION  # 3: the execution clocks came with 2
     clock = deadline(created, CLOCK_OF[basis])
     assert clock.state == "running"
-    assert clock.policy_version == 2
+    assert clock.policy_version == POLICY_VERSION
     if basis not in ("lvm_45", "utll_10_19a"):
         assert clock.legal is False  # the law names no hours: an operational default
         assert clock.due_at - clock.starts_at == timedelta(hours=24)

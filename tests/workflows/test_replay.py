@@ -17,7 +17,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.codec import EncryptionCodec, new_key, parse_key
 from workflows.converter import data_converter
-from workflows.handover import PATCH_DEADLINES, PATCH_POLICY_V2, HandoverWorkflow
+from workflows.handover import PATCH_DEADLINES, PATCH_POLICY_V2, PATCH_POLICY_V3, HandoverWorkflow
 from workflows.worker import PASSTHROUGH
 
 HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
@@ -52,11 +52,15 @@ def patches(path: Path) -> set[str]:
     return found
 
 
-def test_histories_span_both_deadline_policy_versions() -> None:
+def test_histories_span_every_deadline_policy_version() -> None:
     """Requests keep the policy version they started with: histories of requests under
-    version 1 (deadlines, no policy-2 marker) and under version 2 both replay above."""
+    version 1 (deadlines, no policy marker), version 2 and version 3 all replay above; the
+    journey history exists under versions 2 (no lodging clock) and 3 (with it)."""
     marked = {path.stem: patches(path) for path in HISTORIES}
-    version_1 = [n for n, p in marked.items() if PATCH_DEADLINES in p and PATCH_POLICY_V2 not in p]
+    versioned = {PATCH_POLICY_V2, PATCH_POLICY_V3}
+    version_1 = [n for n, p in marked.items() if PATCH_DEADLINES in p and not versioned & p]
     version_2 = [n for n, p in marked.items() if PATCH_POLICY_V2 in p]
+    version_3 = [n for n, p in marked.items() if PATCH_POLICY_V3 in p]
     assert version_1
-    assert "assistance-deferred-v4" in version_2
+    assert {"assistance-deferred-v4", "journey-v5"} <= set(version_2)
+    assert "journey-v6" in version_3

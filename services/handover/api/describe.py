@@ -120,10 +120,15 @@ STARTS: dict[str, frozenset[Start]] = {
     ),
     "deferHandover": frozenset({Start.DEFERRAL}),
     "releaseHandover": frozenset({Start.RELEASE}),
-    "receiveHandover": frozenset({Start.INTAKE}),
+    "receiveHandover": frozenset({Start.INTAKE, Start.PLANNED_DEPARTURE}),
     "recordIncident": frozenset({Start.SERIOUS_INCIDENT}),
 }
-START_WHEN = {"receiveHandover": " (on reception at a remand prison that is the destination)"}
+START_WHEN = {
+    "receiveHandover": (
+        " (`intake`: on reception at a remand prison that is the destination; "
+        "`planned_departure`: on reception at a lodging, running from its planned departure)"
+    )
+}
 MEETS: dict[str, frozenset[DeadlineName]] = {
     "acceptHandover": frozenset({DeadlineName.RESPONSE, DeadlineName.DEFERRAL_REMINDER}),
     "deferHandover": frozenset({DeadlineName.RESPONSE}),
@@ -138,6 +143,7 @@ MEETS: dict[str, frozenset[DeadlineName]] = {
             *EXECUTION_CLOCKS,
         }
     ),
+    "releaseHandover": frozenset({DeadlineName.LODGING_DEPARTURE}),
     "reportIncident": frozenset({DeadlineName.INCIDENT_REPORT}),
     "placedHandover": frozenset(
         {DeadlineName.PRISON_PLACE_TARGET, DeadlineName.PRISON_PLACE_ABSOLUTE}
