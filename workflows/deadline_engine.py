@@ -279,29 +279,16 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
                         {DeadlineName.REMAND_TO_REMAND_PRISON, DeadlineName.UTL_PLACEMENT},
                         event.occurred_at,
                     )
-                if (
-                    record.to_unit == unit
-                    and record.destination_kind == UnitKind.REMAND_PRISON
-                    and _applies(BY_NAME[DeadlineName.PRISON_PLACE_TARGET], record)
-                ):
-                    record = replace(
-                        record,
-                        deadlines=(
-                            *record.deadlines,
-                            _new(
-                                DeadlineName.PRISON_PLACE_TARGET,
-                                event.occurred_at,
-                                clocks,
-                                version=version,
-                            ),
-                            _new(
-                                DeadlineName.PRISON_PLACE_ABSOLUTE,
-                                event.occurred_at,
-                                clocks,
-                                version=version,
-                            ),
-                        ),
-                    )
+                if record.to_unit == unit:
+                    record = _intake(record, event.occurred_at, clocks, version)
+            case events.Redirected(to_unit=str() as unit) if (
+                record.state == State.COMPLETED
+                and record.to_unit == unit
+                and record.responsible is not None
+                and record.responsible.unit == unit
+            ):
+                # Redirected to where the person is: the intake was the reception there.
+                record = _intake(record, record.responsible.since, clocks, version)
             case events.IncidentRecorded(number=number) as incident if incident.severity in SERIOUS:
                 report = _new(
                     DeadlineName.INCIDENT_REPORT,
@@ -330,6 +317,18 @@ def follow(before: HandoverRecord, change: Change, actor: ActorRef, now: datetim
     if before.state not in FINAL_STATES and record.state in FINAL_STATES:
         record = _close(record, clocks, now)
     return Change(record, new)
+
+
+def _intake(record: HandoverRecord, at: datetime, clocks: Clocks, version: int) -> HandoverRecord:
+    """A convicted person received at the remand prison that is the destination: the
+    prison-place clocks (strafftidslag 10 §) start."""
+    if record.destination_kind != UnitKind.REMAND_PRISON or not _applies(
+        BY_NAME[DeadlineName.PRISON_PLACE_TARGET], record
+    ):
+        return record
+    names = (DeadlineName.PRISON_PLACE_TARGET, DeadlineName.PRISON_PLACE_ABSOLUTE)
+    started = tuple(_new(name, at, clocks, version=version) for name in names)
+    return replace(record, deadlines=(*record.deadlines, *started))
 
 
 def _lodge(

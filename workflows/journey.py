@@ -15,7 +15,7 @@ from msgspec.structs import replace
 
 from contracts import events
 from contracts.amendments import AMENDERS
-from contracts.api import HandoverRecord, LegalBasis
+from contracts.api import Closure, HandoverRecord, LegalBasis
 from contracts.common import CLOCK_SKEW, FINAL_STATES, Kind, State, UnitKind
 from contracts.journey import (
     LODGING_KINDS,
@@ -195,13 +195,19 @@ def _check_redirect(record: HandoverRecord, change: Redirect, kind: UnitKind | N
     if new_unit is not None and new_unit == record.to_unit:
         raise invalid("$.to_unit", "nothing changes: it is the destination already")
     holder = record.responsible.unit if record.responsible else None
-    pending = record.pending_release
-    if new_unit is not None and new_unit in (holder, pending.to_unit if pending else None):
-        raise invalid(
-            "$.to_unit",
-            "the person is at (or being handed to) this unit now; a redirect names where the "
-            "journey goes next",
+    if new_unit is not None and new_unit == holder and record.pending_release is not None:
+        raise error(
+            Refusal.RELEASE_PENDING,
+            "This unit has released the person; the receiver must confirm first.",
+            current_state=record.state,
         )
+
+
+def ends_here(record: HandoverRecord, new_unit: str | None) -> bool:
+    """A redirect to the unit holding the person (no release pending) ends the journey there:
+    the person has arrived, as a reception by the destination would say."""
+    holder = record.responsible.unit if record.responsible else None
+    return new_unit is not None and new_unit == holder and record.pending_release is None
 
 
 def _check_return(record: HandoverRecord, change: PlanReturn, kind: UnitKind | None) -> None:
@@ -385,6 +391,14 @@ def _redirect(
         at=now,
     )
     journey = replace(journey, redirects=(*journey.redirects, redirect))
+    arrived: list[NewEvent] = []
+    if ends_here(record, new_unit):
+        assert new_unit is not None
+        changes |= {
+            "state": State.COMPLETED,
+            "closure": Closure(state=State.COMPLETED, by=actor, at=now, occurred_at=now),
+        }
+        arrived.append(NewEvent(now, events.Completed(destination=new_unit)))
     data = events.Redirected(
         number=redirect.number,
         from_unit=redirect.from_unit,
@@ -394,7 +408,7 @@ def _redirect(
         reason=change.reason,
         text=change.text,
     )
-    return Change(replace(record, journey=journey, **changes), [NewEvent(now, data)])
+    return Change(replace(record, journey=journey, **changes), [NewEvent(now, data), *arrived])
 
 
 def _plan_return(

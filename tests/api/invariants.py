@@ -56,6 +56,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "amended": (EVERY_STATE, None),
     "corrected": (EVERY_STATE, None),
     "deadline_recomputed": (EVERY_STATE, None),
+    # After the reception at the remand prison, which completed the request.
+    "placed": (frozenset({"completed"}), None),
+    "relatives_recorded": (EVERY_STATE, None),
     # Journeys: planned while the request is accepted and before it closes; a redirect only
     # after pickup (checked in `replay`); a stop outside the agencies while in transit.
     "lodging_planned": (PLANNABLE, None),
@@ -268,6 +271,14 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
                     and to_unit is not None
                     and previous["actor"]["unit"] == to_unit
                 )
+                # Redirected to the unit that holds the person: arrived there, in that change.
+                before = events[index - 1]
+                arrival = arrival or (
+                    before["type"] == "redirected"
+                    and before["request_id"] == event["request_id"]
+                    and before["data"]["to_unit"] == to_unit == holder
+                    and model.pending_to is None
+                )
                 if not arrival:
                     # Delivery outside both agencies: only when the destination is not a unit.
                     assert to_unit is None, f"{where}: destination {to_unit} must receive"
@@ -302,8 +313,14 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
             case "redirected":
                 assert model.releases + model.receptions > 0, f"{where}: before pickup"
                 assert data["from_unit"] == to_unit, where
-                assert data["to_unit"] is None or data["to_unit"] != holder, where
                 to_unit = data["to_unit"]
+                if to_unit is not None and to_unit == holder and model.pending_to is None:
+                    # The journey ends where the person is: completed in the same change.
+                    same = [
+                        e for e in events[index + 1 :] if e["request_id"] == event["request_id"]
+                    ]
+                    kinds = [e["type"] for e in same if e["type"] in LIFECYCLE_EVENTS]
+                    assert kinds[:1] == ["completed"], f"{where}: followed by {kinds}"
             case "cancelled":
                 assert model.pending_to is None, f"{where}: a release awaits reception"
                 assert not model.any_reception, f"{where}: after the first handover"

@@ -297,3 +297,49 @@ async def test_assistance_to_a_hearing_and_back(walk: Walk, parties: Parties) ->
         "kv-nte-stockholm",
         "pa-kronoberg",
     ]
+
+
+async def test_redirected_to_where_the_person_is_ends_the_journey_there(
+    walk: Walk, parties: Parties
+) -> None:
+    """A convicted person lodged at a remand prison on the way, and the placement says: stay.
+    The redirect to the lodging completes the request there; the prison-place clocks run from
+    the reception at the lodging (strafftidslag 10 §)."""
+    p, flow = parties, walk.flow
+    convicted = fresh()
+    convicted["decision"]["kind"] = "sentence_enforcement"
+    await flow.create(convicted)
+    await flow.to(State.SCHEDULED)
+    await walk.journey(lodging(), p.planner)
+    await walk.journey({"change": "lodging_answer", "stop": 1, "accepted": True}, p.lodging)
+    await walk.hand(p.police, "kv-nte-stockholm", p.escort)
+    await walk.hand(p.escort, LODGING, p.lodging)
+    reached = (await walk.check()).record
+    assert not [d for d in reached["deadlines"] if d["name"].startswith("prison_place")]
+    # Released back to the escort but not yet received: the lodging cannot be the end now.
+    await flow.post("release", body(examples.RELEASE, to_unit="kv-nte-stockholm"), p.lodging)
+    redirect = {"change": "redirect", "to_unit": LODGING, "reason": "placement_decision"}
+    refused = await walk.api.post(f"{flow.path}/journey", json=redirect, headers=p.planner)
+    problem(refused, 409, "release_pending")
+    await flow.post("receive", body(examples.RECEIVE), p.escort)
+    await flow.post("release", body(examples.RELEASE, to_unit=LODGING), p.escort)
+    await flow.post("receive", body(examples.RECEIVE), p.lodging)
+    snap = await walk.check()
+    since = snap.record["responsible"]["since"]
+
+    done = (await walk.journey(redirect, p.planner)).json()
+    assert done["state"] == "completed"
+    assert (done["to_unit"], done["executing_unit"]) == (LODGING, LODGING)
+    snap = await walk.check()
+    assert snap.types[-2:] == ["redirected", "completed"]
+    assert snap.record["responsible"]["unit"] == LODGING  # it holds the person on
+    clocks = {d["name"]: d for d in snap.record["deadlines"]}
+    assert clocks["prison_place_target"]["starts_at"] == since
+    assert clocks["prison_place_target"]["state"] == "running"
+    # The person is placed from there in time: `placed` meets the clocks, by the new executor.
+    await flow.post("placed", body(examples.PLACED), p.lodging)
+    snap = await walk.check()
+    assert snap.record["placement"]["prison_unit"] == examples.PLACED["prison_unit"]
+    assert {d["state"] for d in snap.record["deadlines"] if d["name"].startswith("prison")} == {
+        "met"
+    }

@@ -947,11 +947,12 @@ OPERATIONS |= {
                 f"(else 409 `{Refusal.RELEASE_PENDING}`). `redirect`: after pickup (before it, "
                 "amend the destination: 409 `illegal_transition`) and before the request "
                 "closes; a transfer names `to_unit` (a remand_prison or prison), an assistance "
-                "request `destination`; not the destination already, nor the unit that holds "
-                "or is being handed the person (400). `return`: enforcement assistance only, "
-                "once, before the request closes. `arrived`/`departed`: a turnaround outside "
-                "the agencies (a stop at a unit is reached and left by handovers), in "
-                "`in_transit`, in that order, with no release pending."
+                "request `destination`; not the destination already (400); the unit that holds "
+                "the person ends the journey there at once (`completed`), unless its release "
+                f"awaits reception (409 `{Refusal.RELEASE_PENDING}`). `return`: enforcement "
+                "assistance only, once, before the request closes. `arrived`/`departed`: a "
+                "turnaround outside the agencies (a stop at a unit is reached and left by "
+                "handovers), in `in_transit`, in that order, with no release pending."
             ),
             effect=(
                 "The record's `journey` lists the `stops` (each `planned`, `accepted`, "
