@@ -45,6 +45,7 @@ class AmendedField(enum.StrEnum):
     DECISION = "decision"
     RESTRICTIONS = "restrictions"
     RELATIVES_NOTIFIED = "relatives_notified"
+    UNDER_18 = "under_18"
 
 
 class _Amendment(Input, frozen=True, kw_only=True, tag_field="field"):
@@ -101,12 +102,20 @@ class RelativesAmendment(_Amendment, frozen=True, kw_only=True, tag="relatives_n
     relatives_notified: bool
 
 
+class ChildAmendment(_Amendment, frozen=True, kw_only=True, tag="under_18"):
+    """Whether the person is a child, established later, where the identity does not show it
+    (an unknown identity); the clocks with a child's rule are recomputed."""
+
+    under_18: bool
+
+
 Amendment = (
     DestinationAmendment
     | IdentityAmendment
     | DecisionAmendment
     | RestrictionsAmendment
     | RelativesAmendment
+    | ChildAmendment
 )
 
 

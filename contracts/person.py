@@ -74,6 +74,17 @@ class Person(Input, frozen=True, kw_only=True):
     ]
     given_name: ShortText | None = None
     family_name: ShortText | None = None
+    under_18: Annotated[
+        bool | None,
+        Meta(
+            description=(
+                "The person is a child (under 18 at the request), where the identity does not "
+                "show it: an unknown identity, or an age established otherwise. A child gets "
+                "the stricter clocks. With a personnummer or samordningsnummer its date of "
+                "birth decides, and a flag that contradicts it is refused."
+            )
+        ),
+    ] = None
 
 
 class DecisionKind(enum.StrEnum):

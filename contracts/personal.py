@@ -24,6 +24,7 @@ PERSONAL_SUBTREES = frozenset(
         "guarding",
         "relatives_notified",
         "relatives",
+        "under_18",
     }
 )
 

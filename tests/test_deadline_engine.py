@@ -21,6 +21,7 @@ from contracts.common import ActorRef, Kind, Org, State
 from contracts.deadline_policy import POLICY_VERSION, Clocks, DeadlineName, DeadlineState
 from contracts.person import (
     Identity,
+    Person,
     PersonnummerIdentity,
     SamordningsnummerIdentity,
     UnknownIdentity,
@@ -808,3 +809,16 @@ def test_a_breached_reminder_after_the_answer_starts_no_next_one() -> None:
     accepted = replace(record, state=State.ACCEPTED)
     fired = deadline_engine.fire(accepted, first, "breach", instant("2026-03-29T05:30:00+02:00"))
     assert "deferral_reminder-2" not in {d.id for d in fired.record.deadlines}
+
+
+def test_child_of_takes_the_number_first_then_the_flag() -> None:
+    at = sthlm("2026-12-01T12:00:00+01:00")
+    unknown = UnknownIdentity(description="A boy, about 14")
+    child = PersonnummerIdentity(number="20120505-1236")
+    adult = PersonnummerIdentity(number="19121212-1212")
+    assert deadline_engine.child_of(Person(identity=unknown, under_18=True), at)
+    assert not deadline_engine.child_of(Person(identity=unknown, under_18=False), at)
+    assert not deadline_engine.child_of(Person(identity=unknown), at)  # age unknown: no child
+    # The number's date of birth decides over a stale flag.
+    assert deadline_engine.child_of(Person(identity=child, under_18=False), at)
+    assert not deadline_engine.child_of(Person(identity=adult, under_18=True), at)

@@ -21,6 +21,7 @@ from contracts.amendments import (
     CORRECTORS,
     AmendCommand,
     AmendedField,
+    ChildAmendment,
     CorrectionBody,
     DecisionAmendment,
     DestinationAmendment,
@@ -36,6 +37,7 @@ from contracts.person import UnknownIdentity
 from contracts.refusals import Refusal
 from contracts.workflow import Command, CommandMeta, Event, EventType
 from workflows import deadline_engine
+from workflows.deadline_engine import birth_date
 from workflows.transitions import Change, NewEvent, check_common, error, invalid
 
 # Events whose time can be corrected, and where the record keeps that time.
@@ -99,6 +101,15 @@ def check_amend(record: HandoverRecord, command: Command[AmendCommand], *, now: 
         case RelativesAmendment():
             if amendment.relatives_notified == record.relatives_notified:
                 raise invalid("$.relatives_notified", "nothing changes")
+        case ChildAmendment():
+            if birth_date(record.person.identity) is not None:
+                raise error(
+                    Refusal.ILLEGAL_TRANSITION,
+                    "The identity number's date of birth says whether the person is a child.",
+                    current_state=record.state,
+                )
+            if amendment.under_18 == (record.person.under_18 is True):
+                raise invalid("$.under_18", "nothing changes")
 
 
 def _check_destination(record: HandoverRecord, amendment: DestinationAmendment) -> None:
@@ -143,6 +154,7 @@ def _decision_changes(
 def apply_amend(record: HandoverRecord, command: Command[AmendCommand], now: datetime) -> Change:
     """The record after the amendment, the `amended` event and any clock it moved."""
     amendment = command.body.amendment
+    before = record
     old: dict[str, Any]
     new: dict[str, Any]
     restarted: list[NewEvent] = []
@@ -195,6 +207,15 @@ def apply_amend(record: HandoverRecord, command: Command[AmendCommand], now: dat
             old = {"relatives_notified": record.relatives_notified}
             new = {"relatives_notified": amendment.relatives_notified}
             record = replace(record, relatives_notified=amendment.relatives_notified)
+        case ChildAmendment():
+            old = {"under_18": record.person.under_18}
+            new = {"under_18": amendment.under_18}
+            record = replace(record, person=replace(record.person, under_18=amendment.under_18))
+    if isinstance(amendment, IdentityAmendment | ChildAmendment):
+        # Whether the person is a child may have changed: so may the clocks with a child's rule.
+        rerun = deadline_engine.child_changed(before, record, now)
+        record = rerun.record
+        restarted += rerun.events
     data = events.Amended(
         field=AmendedField(str(amendment.__struct_config__.tag)),
         old=_plain(old),

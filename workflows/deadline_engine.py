@@ -141,9 +141,17 @@ def is_child(identity: Identity, at: datetime) -> bool:
     return age < 18
 
 
+def child_of(person: Person, at: datetime) -> bool:
+    """Whether the person is under 18 at `at`: from the identity number's date of birth when
+    it has one, otherwise from the `under_18` flag (a person of unknown age is not a child)."""
+    if birth_date(person.identity) is not None:
+        return is_child(person.identity, at)
+    return person.under_18 is True
+
+
 def child_at_request(record: HandoverRecord) -> bool:
-    """Whether the person was under 18 when the request was made (from the identity number)."""
-    return is_child(record.person.identity, record.created_at)
+    """Whether the person was under 18 when the request was made."""
+    return child_of(record.person, record.created_at)
 
 
 def start(
@@ -160,7 +168,7 @@ def start(
     if _applies(BY_NAME[DeadlineName.UTL_PLACEMENT], record):
         placed = record.placed_at or now
         # Children are never to be placed in police custody: the clock is out at once.
-        child = is_child(record.person.identity, placed)
+        child = child_of(record.person, placed)
         found.append(_new(DeadlineName.UTL_PLACEMENT, placed, clocks, child=child, version=version))
     for name in EXECUTION_CLOCKS:
         entry = BY_NAME[name]
@@ -532,7 +540,7 @@ def restart(record: HandoverRecord, deadline_id: str, start: datetime, now: date
     if deadline is None or not deadline.open or deadline.extensions or deadline.starts_at == start:
         return Change(record, [])
     suffix = deadline.id[len(deadline.name) :]
-    child = deadline.name == DeadlineName.UTL_PLACEMENT and is_child(record.person.identity, start)
+    child = deadline.name == DeadlineName.UTL_PLACEMENT and child_of(record.person, start)
     fresh = _new(
         deadline.name,
         start,
@@ -558,6 +566,62 @@ def restart(record: HandoverRecord, deadline_id: str, start: datetime, now: date
         new_due_at=fresh.due_at.isoformat(),
     )
     return Change(_set(record, updated), [NewEvent(now, data)])
+
+
+# Clocks with a stricter rule for a child (the UtlL placement's is judged at the placement).
+CHILD_RULED = frozenset(
+    {*EXECUTION_CLOCKS, DeadlineName.DEFERRAL_REMINDER, DeadlineName.UTL_PLACEMENT}
+)
+
+
+def child_changed(before: HandoverRecord, after: HandoverRecord, now: datetime) -> Change:
+    """An amendment changed whether the person is a child (the identity established, or the
+    age): the open clocks with a child's rule run again from their own start under the rule
+    that now applies, each logged as `deadline_recomputed`. A clock extended by a recorded
+    decision keeps its due time; closed clocks stay as they were."""
+    record, found = after, []
+    for deadline in after.deadlines:
+        if deadline.name not in CHILD_RULED or not deadline.open or deadline.extensions:
+            continue
+        if deadline.name == DeadlineName.UTL_PLACEMENT:
+            was = child_of(before.person, deadline.starts_at)
+            now_child = child_of(after.person, deadline.starts_at)
+        else:
+            was, now_child = child_at_request(before), child_at_request(after)
+        if was == now_child:
+            continue
+        fresh = _new(
+            deadline.name,
+            deadline.starts_at,
+            after.clocks or Clocks(),
+            suffix=deadline.id[len(deadline.name) :],
+            child=now_child,
+            version=deadline.policy_version,
+        )
+        if fresh.due_at == deadline.due_at:
+            continue
+        warned = deadline.warned_at is not None and fresh.warn_at <= now
+        updated = replace(
+            deadline,
+            due_at=fresh.due_at,
+            warn_at=fresh.warn_at,
+            state=DeadlineState.WARNED if warned else DeadlineState.RUNNING,
+            warned_at=deadline.warned_at if warned else None,
+        )
+        record = _set(record, updated)
+        found.append(
+            NewEvent(
+                now,
+                events.DeadlineRecomputed(
+                    deadline=deadline.id,
+                    old_starts_at=deadline.starts_at.isoformat(),
+                    new_starts_at=deadline.starts_at.isoformat(),
+                    old_due_at=deadline.due_at.isoformat(),
+                    new_due_at=fresh.due_at.isoformat(),
+                ),
+            )
+        )
+    return Change(record, found)
 
 
 def moved_meeting(record: HandoverRecord, old: datetime, new: datetime) -> HandoverRecord:

@@ -48,6 +48,7 @@ from services.handover.read_use_cases import HandoverQueries
 from services.handover.repository import Repository
 from services.handover.temporal_gateway import TemporalGateway, WorkflowGone
 from services.handover.views import representation
+from workflows.deadline_engine import is_child
 
 log = structlog.get_logger(__name__)
 
@@ -427,4 +428,14 @@ def _person(person: Person) -> list[FieldError]:
     born = birth_date(person.identity)
     if born is not None and born > datetime.now(STOCKHOLM).date():
         return [FieldError("$.person.identity.number", "has a date of birth in the future")]
+    if born is not None and person.under_18 is not None:
+        child = is_child(person.identity, datetime.now(UTC))
+        if child != person.under_18:
+            age = "under 18" if child else "18 or older"
+            return [
+                FieldError(
+                    "$.person.under_18",
+                    f"contradicts the identity number, whose date of birth says {age}",
+                )
+            ]
     return []

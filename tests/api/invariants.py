@@ -272,11 +272,11 @@ def replay(events: list[dict[str, Any]]) -> Replayed:
                     and previous["actor"]["unit"] == to_unit
                 )
                 # Redirected to the unit that holds the person: arrived there, in that change.
-                before = events[index - 1]
+                prior = events[index - 1]
                 arrival = arrival or (
-                    before["type"] == "redirected"
-                    and before["request_id"] == event["request_id"]
-                    and before["data"]["to_unit"] == to_unit == holder
+                    prior["type"] == "redirected"
+                    and prior["request_id"] == event["request_id"]
+                    and prior["data"]["to_unit"] == to_unit == holder
                     and model.pending_to is None
                 )
                 if not arrival:

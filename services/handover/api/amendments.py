@@ -60,6 +60,14 @@ AMENDMENT_EXAMPLES = [
         },
     ),
     Example(
+        summary="A child, where the identity does not show it",
+        value={
+            "field": "under_18",
+            "under_18": True,
+            "reason": "Age assessed by the social services (the identity is still unknown).",
+        },
+    ),
+    Example(
         summary="Relatives notified",
         value={
             "field": "relatives_notified",
@@ -90,7 +98,7 @@ async def amend(
         Body(
             title="Amendment",
             description="`field` says what changes: `destination`, `identity`, `decision`, "
-            "`restrictions` or `relatives_notified`; `reason` is required.",
+            "`restrictions`, `relatives_notified` or `under_18`; `reason` is required.",
             examples=AMENDMENT_EXAMPLES,
         ),
     ],

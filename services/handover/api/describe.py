@@ -871,10 +871,11 @@ OPERATIONS |= {
                 f"has been released or picked up yet (else 409 `{Refusal.HANDOVER_STARTED}`); "
                 "a transfer names `to_unit` (a remand_prison or prison unit), an assistance "
                 "request `destination`. `identity`: the identity is still `unknown` (else 409 "
-                "`illegal_transition`). `decision`: `authority`, `case_number` or `decided_at` "
-                "(its kind stays; `decided_at` not in the future). Every amendment changes "
-                "something (else 400) and has a `reason`; none after the person's data was "
-                "erased (409 `illegal_transition`)."
+                "`illegal_transition`). `under_18`: the identity shows no date of birth (else "
+                "409 `illegal_transition`: the number decides). `decision`: `authority`, "
+                "`case_number` or `decided_at` (its kind stays; `decided_at` not in the "
+                "future). Every amendment changes something (else 400) and has a `reason`; "
+                "none after the person's data was erased (409 `illegal_transition`)."
             ),
             effect=(
                 "The record takes the new value (a transfer's new destination also becomes its "
@@ -886,7 +887,11 @@ OPERATIONS |= {
                 f"a new `decided_at` runs `{DeadlineName.REMAND_TO_REMAND_PRISON}` again from "
                 "it (while it is open and not extended by a decision), logged as "
                 "`deadline_recomputed` with the old and new start and due time; a due time "
-                "already past breaches at once."
+                "already past breaches at once. An `identity` or `under_18` that changes whether "
+                "the person is a child runs the open clocks with a child's rule (the execution "
+                "clocks, the deferral reminder, `utl_placement`) again from their start under "
+                "the rule that now applies, each logged as `deadline_recomputed`; for UtlL a "
+                "child's placement clock is out at once and escalates."
             ),
         ),
     ),
