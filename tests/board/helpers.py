@@ -1,19 +1,24 @@
 """Signing in to the board as a browser does (the sign-in page's CSRF cookie, then the form),
-and publishing free places as a remand prison's or prison's own staff do."""
+publishing free places as a remand prison's or prison's own staff do, driving a request
+through a journey as its parties do, and reading the request page's journey section."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import asyncpg
 import httpx
 
-from contracts.common import Org, Role
+from contracts.common import Org, Role, State
+from services.handover.api import examples
 from services.handover.auth import issue_token
 from services.handover.settings import Settings
-from tests.flow import auth, custody, fresh
+from tests.flow import Flow, Parties, auth, body, custody, fresh
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 # A police custody unit no other test uses: the board's lists are sorted by due time and
@@ -89,3 +94,133 @@ async def publish_capacity(
     assert answer.status_code == 200, answer.text
     published: dict[str, Any] = answer.json()
     return published
+
+
+# The journey the board tests drive (as tests/api/test_journeys.py does): a night's lodging at
+# Sundsvall, accepted by its reception, the person handed there, then redirected to Göteborg
+# while still at the lodging.
+LODGING = "kv-hakte-sundsvall"
+REDIRECTED_TO = "kv-hakte-goteborg"
+REDIRECT_TEXT = "Placeringsenheten: Göteborg <b>nu</b>."
+
+
+@dataclass(frozen=True)
+class Journeyed:
+    flow: Flow
+    arrive_at: datetime
+    depart_at: datetime
+
+
+async def _journey(api: httpx.AsyncClient, flow: Flow, change: dict[str, Any], who: Any) -> None:
+    answer = await api.post(f"{flow.path}/journey", json=change, headers=who)
+    assert answer.status_code == 200, answer.text
+
+
+async def lodged_and_redirected(api: httpx.AsyncClient, p: Parties) -> Journeyed:
+    """A scheduled transfer whose person stays at the lodging past its planned departure
+    (planned to leave a second after arriving) while the journey is redirected."""
+    flow = await Flow(api, p).to(State.SCHEDULED)
+    arrive_at = datetime.now(UTC)
+    depart_at = arrive_at + timedelta(seconds=1)
+    lodging = {
+        "change": "lodging",
+        "unit": LODGING,
+        "arrive_at": arrive_at.isoformat(),
+        "depart_at": depart_at.isoformat(),
+    }
+    await _journey(api, flow, lodging, p.planner)
+    await _journey(api, flow, {"change": "lodging_answer", "stop": 1, "accepted": True}, p.lodging)
+    for holder, to_unit, receiver in (
+        (p.police, "kv-nte-stockholm", p.escort),
+        (p.escort, LODGING, p.lodging),
+    ):
+        await flow.post("release", body(examples.RELEASE, to_unit=to_unit), holder)
+        await flow.post("receive", body(examples.RECEIVE), receiver)
+    redirect = {
+        "change": "redirect",
+        "to_unit": REDIRECTED_TO,
+        "reason": "placement_decision",
+        "text": REDIRECT_TEXT,
+    }
+    await _journey(api, flow, redirect, p.planner)
+    # The planned departure is behind us while the person is still at the lodging.
+    await asyncio.sleep(max((depart_at - datetime.now(UTC)).total_seconds() + 0.05, 0))
+    return Journeyed(flow=flow, arrive_at=arrive_at, depart_at=depart_at)
+
+
+@dataclass
+class Line:
+    """A table row of the journey section: its classes, data attributes and text."""
+
+    classes: set[str]
+    data: dict[str, str]
+    text: str = ""
+
+
+@dataclass
+class JourneySection:
+    """The request page's journey section as a reader sees it (entities decoded): `found`
+    is false when the page has none."""
+
+    found: bool = False
+    heading: str = ""
+    stops: dict[str, Line] = field(default_factory=dict)
+    redirects: dict[str, Line] = field(default_factory=dict)
+    return_to: str = ""
+    scripts: int = 0
+
+    @classmethod
+    def of(cls, html: str) -> JourneySection:
+        parser = _JourneyParser()
+        parser.feed(html)
+        parser.close()
+        return parser.section
+
+
+class _JourneyParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.section = JourneySection()
+        self._depth = 0  # open <section> elements inside the journey's
+        self._into: Line | None = None
+        self._heading = False
+        self._return = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "section" and (self._depth or a.get("id") == "journey"):
+            self.section.found = True
+            self._depth += 1
+        if not self._depth:
+            return
+        if tag == "script":
+            self.section.scripts += 1
+        elif tag == "h2":
+            self._heading = True
+        elif tag == "dd" and "return-to" in a.get("class", ""):
+            self._return = True
+        elif tag == "tr" and ("data-stop" in a or "data-redirect" in a):
+            data = {k[5:]: v for k, v in a.items() if k.startswith("data-")}
+            self._into = Line(classes=set(a.get("class", "").split()), data=data)
+            if "data-stop" in a:
+                self.section.stops[a["data-stop"]] = self._into
+            else:
+                self.section.redirects[a["data-redirect"]] = self._into
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section" and self._depth:
+            self._depth -= 1
+        elif tag == "tr":
+            self._into = None
+        elif tag == "h2":
+            self._heading = False
+        elif tag == "dd":
+            self._return = False
+
+    def handle_data(self, data: str) -> None:
+        if self._into is not None:
+            self._into.text = " ".join(f"{self._into.text} {data}".split())
+        elif self._heading and self._depth:
+            self.section.heading += data.strip()
+        elif self._return:
+            self.section.return_to = " ".join(f"{self.section.return_to} {data}".split())

@@ -20,10 +20,12 @@ from contracts.common import State
 from services.handover.settings import Settings
 from tests.board.helpers import (
     BOARD_UNIT,
+    REDIRECT_TEXT,
     at_board_unit,
     board_police,
     breached_transfer,
     coordinator_token,
+    lodged_and_redirected,
     publish_capacity,
 )
 from tests.flow import Flow, Parties, fresh
@@ -193,6 +195,42 @@ async def test_the_custody_chain_draws_its_segments(
         await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     await expect(page.locator("table.timeline tbody tr")).not_to_have_count(0)
     await shot(page, "board-request-chain")
+
+
+async def test_the_journey_shows_its_stops_and_an_overdue_stay(
+    page: Page, api: httpx.AsyncClient, settings: Settings
+) -> None:
+    journeyed = await lodged_and_redirected(api, Parties(settings))
+    await page.goto(f"/board/requests/{journeyed.flow.id}")
+    section = page.get_by_role("region", name="Resa", exact=True)
+    await expect(section).to_be_visible()
+    await expect(section.locator("table.stops th[scope=col]")).to_have_count(9)
+
+    stop = section.locator('tr[data-stop="1"]')
+    await expect(stop).to_have_class(re.compile(r"\boverdue\b"))
+    await expect(stop).to_contain_text("Övernattning")
+    await expect(stop).to_contain_text("Häktet Sundsvall")
+    await expect(stop).to_contain_text("På plats")
+    flag = stop.locator(".overdue-flag")
+    await expect(flag).to_have_text("Försenad")  # in words, not colour alone
+
+    moved = section.locator('tr[data-redirect="1"]')
+    await expect(moved).to_contain_text("Häktet Kronoberg")
+    await expect(moved).to_contain_text("Häktet Göteborg")
+    await expect(moved).to_contain_text("Placeringsbeslut")
+    await expect(moved).to_contain_text(REDIRECT_TEXT)  # the free text as text, not markup
+    await expect(moved.locator("b")).to_have_count(0)
+
+    script = """el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]"""
+    row_colours = await stop.evaluate(script)
+    flag_colours = await flag.evaluate(script)
+    assert row_colours[1] != "rgba(0, 0, 0, 0)", "an overdue stop has a colour of its own"
+    assert contrast(*row_colours) >= 4.5
+    assert contrast(*flag_colours) >= 4.5
+    box = await section.bounding_box()
+    assert box is not None
+    assert box["height"] > 0
+    await shot(page, "board-request-journey")
 
 
 async def test_free_places_show_full_categories_and_stale_figures(

@@ -43,6 +43,7 @@ from services.handover.audit_context import set_purpose
 from services.handover.auth import verify_token
 from services.handover.board.free_places import FRESH_HOURS, free_places
 from services.handover.board.i18n import DEFAULT, LANGUAGES, Translator
+from services.handover.board.journey import journey_units, journey_view
 from services.handover.board.svg import STOCKHOLM, custody_chain_svg
 from services.handover.errors import Forbidden, Gone, InvalidInput, NotFound, ProblemError
 from services.handover.read_use_cases import (
@@ -444,9 +445,12 @@ async def acknowledge(
 async def request_page(
     request: Request[Any, Any, Any],
     queries: NamedDependency[HandoverQueries],
+    repository: NamedDependency[Repository],
     handover_id: FromPath[UUID],
 ) -> Any:
-    """Timeline, custody chain (SVG), deadlines, incidents, assessment versions; audited."""
+    """Timeline, custody chain (SVG), journey, deadlines, incidents, assessment versions;
+    audited as the page's `board_view` reads (the journey's unit names are reference data,
+    not personal data)."""
     actor = await signed_in(request)
     if actor is None:
         return _to_sign_in()
@@ -470,6 +474,9 @@ async def request_page(
         return _refused(request, actor, "err_not_found", 404)
     t = Translator(_lang(request))
     now = datetime.now(UTC)
+    names: dict[str, str] = {}
+    if record.journey is not None and (ids := journey_units(record.journey)):
+        names = {u.id: u.name for u in (await repository.get_units(ids=ids)).values()}
     return render(
         request,
         "request.html",
@@ -478,6 +485,7 @@ async def request_page(
         identity=masked_identity(record.person.identity),
         events=events,
         chain=custody_chain_svg(record.custody_chain, now, t) if record.custody_chain else None,
+        journey=journey_view(record.journey, names, now),
     )
 
 
