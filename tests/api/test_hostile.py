@@ -475,6 +475,33 @@ async def with_escalation(cast: Cast) -> Target:
     return Target(id=journey.id, escalation=found[0])
 
 
+async def accepted(cast: Cast) -> Target:
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))
+    return Target(id=(await journey.to(State.ACCEPTED)).id)
+
+
+async def lodging_planned(cast: Cast) -> Target:
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))
+    await journey.to(State.ACCEPTED)
+    await journey.post("journey", lodging(Target()), cast.p.planner)
+    return Target(id=journey.id)
+
+
+async def picked_up(cast: Cast) -> Target:
+    journey = await Flow(cast.api, cast.p).create(fresh(examples.TRANSFER_CREATE))
+    return Target(id=(await journey.to(State.IN_TRANSIT)).id)
+
+
+def lodging(target: Target) -> dict[str, Any]:
+    return {
+        "change": "lodging",
+        "unit": "kv-hakte-sundsvall",
+        "arrive_at": now(3600),
+        "depart_at": now(14 * 3600),
+        "note": "Luleå–Stockholm in two days; night at Sundsvall.",
+    }
+
+
 def action(name: str) -> Callable[[Target], str]:
     return lambda t: f"/v1/handovers/{t.id}/{name}"
 
@@ -564,6 +591,51 @@ ENDPOINTS = {
             with_deadline,
             lambda t: f"/v1/handovers/{t.id}/deadlines/remand_to_remand_prison/extend",
             extension,
+        ),
+        Endpoint("journey lodging", "planner", accepted, action("journey"), lodging),
+        Endpoint(
+            "journey lodging answer",
+            "lodging",
+            lodging_planned,
+            action("journey"),
+            lambda t: {
+                "change": "lodging_answer",
+                "stop": 1,
+                "accepted": False,
+                "reason": "other",
+                "text": "Fullt i natt; fråga Umeå.",
+            },
+        ),
+        Endpoint(
+            "journey redirect",
+            "planner",
+            picked_up,
+            action("journey"),
+            lambda t: {
+                "change": "redirect",
+                "to_unit": "kv-hakte-goteborg",
+                "reason": "placement_decision",
+                "text": "Placeringsenheten: Göteborg.",
+            },
+        ),
+        Endpoint(
+            "amendments",
+            "police",
+            requested,
+            action("amendments"),
+            lambda t: {
+                "field": "decision",
+                "case_number": "B 12354-26",
+                "reason": "Mistyped; the court's decision says B 12354-26.",
+            },
+        ),
+        Endpoint(
+            "relatives",
+            "police",
+            requested,
+            action("relatives"),
+            lambda t: body(examples.RELATIVES, notified_at=now(-60)),
+            201,
         ),
         Endpoint(
             "acknowledge",
