@@ -197,6 +197,13 @@ def apply_amend(record: HandoverRecord, command: Command[AmendCommand], now: dat
                         moved = deadline_engine.restart(record, deadline.id, new["decided_at"], now)
                         record = moved.record
                         restarted += moved.events
+                # The awareness clocks the remand decision met are met at its amended time.
+                record = deadline_engine.moved_meeting(
+                    record,
+                    old["decided_at"],
+                    new["decided_at"],
+                    deadline_engine.MET_BY_REMAND,
+                )
         case RestrictionsAmendment():
             old, new = (
                 {"restrictions": record.restrictions},

@@ -568,6 +568,8 @@ def restart(record: HandoverRecord, deadline_id: str, start: datetime, now: date
     return Change(_set(record, updated), [NewEvent(now, data)])
 
 
+# The awareness clocks a timely remand decision meets (at its `decided_at`).
+MET_BY_REMAND = frozenset({DeadlineName.DETENTION_HEARING, DeadlineName.DETENTION_REQUEST})
 # Clocks with a stricter rule for a child (the UtlL placement's is judged at the placement).
 CHILD_RULED = frozenset(
     {*EXECUTION_CLOCKS, DeadlineName.DEFERRAL_REMINDER, DeadlineName.UTL_PLACEMENT}
@@ -624,11 +626,17 @@ def child_changed(before: HandoverRecord, after: HandoverRecord, now: datetime) 
     return Change(record, found)
 
 
-def moved_meeting(record: HandoverRecord, old: datetime, new: datetime) -> HandoverRecord:
-    """Clocks met at `old` (a reception whose time was corrected) are met at `new`; one whose
-    corrected meeting lies after its due time counts as breached (a breach stays on record)."""
+def moved_meeting(
+    record: HandoverRecord,
+    old: datetime,
+    new: datetime,
+    names: frozenset[DeadlineName] | None = None,
+) -> HandoverRecord:
+    """Clocks met at `old` (a reception whose time was corrected, a decision whose time was
+    amended; only those of `names` when given) are met at `new`; one whose corrected meeting
+    lies after its due time counts as breached (a breach stays on record)."""
     for deadline in record.deadlines:
-        if deadline.met_at != old:
+        if deadline.met_at != old or (names is not None and deadline.name not in names):
             continue
         late = new > deadline.due_at
         state = DeadlineState.BREACHED if late or deadline.breached_at else DeadlineState.MET

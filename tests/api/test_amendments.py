@@ -419,3 +419,28 @@ async def test_a_correction_of_an_event_that_cannot_exist_is_a_clear_4xx(
     assert response.status_code in (400, 404), response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert (await flow.get())["version"] == flow.last["version"]
+
+
+async def test_the_awareness_clocks_met_by_the_remand_decision_follow_its_amended_time(
+    api: httpx.AsyncClient, parties: Parties, check: Checked
+) -> None:
+    """Detention hearing (RB 24:13, +96 h from the apprehension) and detention request (RB
+    24:12) are met by a timely remand decision; when its time is amended, so is their met_at."""
+    p = parties
+    now_ = datetime.now(UTC)
+    created = fresh(
+        apprehended_at=(now_ - timedelta(hours=95)).isoformat(),
+        arrested_at=(now_ - timedelta(hours=30)).isoformat(),
+    )
+    flow = await Flow(api, p).create(created)
+    hearing = deadline(flow.last, "detention_hearing")
+    assert hearing["state"] == "met"
+    assert hearing["met_at"] == flow.last["decision"]["decided_at"]
+    # Decided earlier than recorded: still in time, met at the amended time.
+    earlier = (now_ - timedelta(hours=2)).isoformat()
+    await flow.post("amendments", amendment("decision", decided_at=earlier), p.police)
+    moved = deadline(flow.last, "detention_hearing")
+    assert datetime.fromisoformat(moved["met_at"]) == datetime.fromisoformat(earlier)
+    assert moved["state"] == "met"
+    snap = await check(flow)
+    assert deadline(snap.record, "detention_request")["met_at"] == moved["met_at"]
