@@ -1,6 +1,7 @@
 """Signing in to the board as a browser does (the sign-in page's CSRF cookie, then the form),
 publishing free places as a remand prison's or prison's own staff do, driving a request
-through a journey as its parties do, and reading the request page's journey section."""
+through a journey as its parties do, and reading the request page's journey and deferral
+sections and the list's rows."""
 
 from __future__ import annotations
 
@@ -224,3 +225,123 @@ class _JourneyParser(HTMLParser):
             self.section.heading += data.strip()
         elif self._return:
             self.section.return_to = " ".join(f"{self.section.return_to} {data}".split())
+
+
+@dataclass
+class DeferralSection:
+    """The request page's deferral section as a reader sees it (entities decoded): `found` is
+    false when the page has none; `facts` its terms and descriptions, `rooms` the rows of the
+    units with room by unit id; `flags` the text of each room-elsewhere marker in it."""
+
+    found: bool = False
+    classes: set[str] = field(default_factory=set)
+    data: dict[str, str] = field(default_factory=dict)
+    heading: str = ""
+    facts: dict[str, str] = field(default_factory=dict)
+    rooms: dict[str, Line] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, html: str) -> DeferralSection:
+        parser = _DeferralParser()
+        parser.feed(html)
+        parser.close()
+        return parser.section
+
+
+class _DeferralParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.section = DeferralSection()
+        self._depth = 0
+        self._into: str | None = None  # "h2", "dt", "dd", "flag"
+        self._term = ""
+        self._room: Line | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        classes = set(a.get("class", "").split())
+        if tag == "section" and (self._depth or a.get("id") == "deferral"):
+            if not self._depth:
+                self.section.found = True
+                self.section.classes = classes
+                self.section.data = {k[5:]: v for k, v in a.items() if k.startswith("data-")}
+            self._depth += 1
+        if not self._depth:
+            return
+        if tag == "h2":
+            self._into = "h2"
+        elif tag == "dt":
+            self._into, self._term = "dt", ""
+        elif tag == "dd":
+            self._into = "dd"
+            self.section.facts[self._term] = ""
+        elif tag == "span" and "room-elsewhere-flag" in classes:
+            self._into = "flag"
+            self.section.flags.append("")
+        elif tag == "tr" and "data-unit" in a:
+            data = {k[5:]: v for k, v in a.items() if k.startswith("data-")}
+            self._room = self.section.rooms[a["data-unit"]] = Line(classes=classes, data=data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section" and self._depth:
+            self._depth -= 1
+        elif tag == "tr":
+            self._room = None
+        elif tag in ("h2", "dt", "dd") or (tag == "span" and self._into == "flag"):
+            self._into = None
+
+    def handle_data(self, data: str) -> None:
+        if not self._depth:
+            return
+        s = self.section
+        if self._room is not None:
+            self._room.text = " ".join(f"{self._room.text} {data}".split())
+        elif self._into == "h2":
+            s.heading += data.strip()
+        elif self._into == "dt":
+            self._term = " ".join(f"{self._term} {data}".split())
+        elif self._into == "dd":
+            s.facts[self._term] = " ".join(f"{s.facts[self._term]} {data}".split())
+        elif self._into == "flag":
+            s.flags[-1] = " ".join(f"{s.flags[-1]} {data}".split())
+
+
+class ListRows(HTMLParser):
+    """The open-requests list as a reader sees it: each row by its request id."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.rows: dict[str, Line] = {}
+        self.flags: dict[str, list[str]] = {}
+        self._row: str | None = None
+        self._flag = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        classes = set(a.get("class", "").split())
+        if tag == "tr" and "data-id" in a:
+            self._row = a["data-id"]
+            data = {k[5:]: v for k, v in a.items() if k.startswith("data-")}
+            self.rows[self._row] = Line(classes=classes, data=data)
+            self.flags[self._row] = []
+        elif self._row is not None and tag == "span" and "room-elsewhere-flag" in classes:
+            self._flag = True
+            self.flags[self._row].append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr":
+            self._row = None
+        elif tag == "span":
+            self._flag = False
+
+    def handle_data(self, data: str) -> None:
+        if self._row is None:
+            return
+        row = self.rows[self._row]
+        row.text = " ".join(f"{row.text} {data}".split())
+        if self._flag:
+            flags = self.flags[self._row]
+            flags[-1] = " ".join(f"{flags[-1]} {data}".split())

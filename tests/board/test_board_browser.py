@@ -17,6 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from contracts.common import State
+from services.handover.api import examples
 from services.handover.settings import Settings
 from tests.board.helpers import (
     BOARD_UNIT,
@@ -28,7 +29,7 @@ from tests.board.helpers import (
     lodged_and_redirected,
     publish_capacity,
 )
-from tests.flow import Flow, Parties, fresh
+from tests.flow import Flow, Parties, body, fresh
 
 ARTEFACTS = Path(__file__).parent / "artefacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -276,6 +277,41 @@ async def test_free_places_show_full_categories_and_stale_figures(
     assert contrast(*full_colours) >= 4.5
     assert contrast(*stale_colours) >= 4.5
     await shot(page, "board-free-places")
+
+
+async def test_a_flagged_deferral_is_marked_on_the_list(
+    page: Page, api: httpx.AsyncClient, settings: Settings
+) -> None:
+    # Region Mitt, prison places: Tillberga is full, Salberga has room (tests/board/
+    # test_board_deferral.py uses Mitt's remand places).
+    recent = datetime.now(UTC) - timedelta(minutes=1)
+    await publish_capacity(api, settings, "kv-anstalt-tillberga", as_of=recent, prison_men=0)
+    await publish_capacity(api, settings, "kv-anstalt-salberga", as_of=recent, prison_men=2)
+    p = Parties(settings)
+    flow = await Flow(api, p).create(at_board_unit(fresh()), headers=board_police(settings))
+    named = {"full_unit": "kv-anstalt-tillberga", "category": "prison_men"}
+    await flow.post("defer", body(examples.DEFER) | named, p.planner)
+    assert flow.last["deferral"]["room_elsewhere"] is True
+
+    await page.goto(f"/board?unit={BOARD_UNIT}&state=deferred")
+    row = page.locator(f'tr[data-id="{flow.id}"]')
+    await expect(row).to_have_class(re.compile(r"\broom-elsewhere\b"))
+    flag = row.locator(".room-elsewhere-flag")
+    await expect(flag).to_have_text("Plats finns i regionen")  # in words, not colour alone
+    colours = await flag.evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]"
+    )
+    assert colours[1] != "rgba(0, 0, 0, 0)", "the marker has a colour of its own"
+    assert contrast(*colours) >= 4.5
+    await shot(page, "board-room-elsewhere")
+
+    await row.get_by_role("link").click()
+    section = page.get_by_role("region", name="Uppskjutning", exact=True)
+    await expect(section.locator(".room-elsewhere-flag")).to_have_text("Plats finns i regionen")
+    await expect(section.locator('tr[data-unit="kv-anstalt-salberga"]')).to_contain_text(
+        "Anstalten Salberga"
+    )
+    await shot(page, "board-request-deferral")
 
 
 async def test_accessibility_basics(page: Page) -> None:

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from contracts.access import Purpose
+from contracts.actions import DeferralReason
 from contracts.assessment import IncidentKind, Severity
 from contracts.capacity import CapacityCategory
 from contracts.common import ActorRef, Kind, Org, State
@@ -48,6 +49,7 @@ WORDED: list[tuple[str, type[enum.StrEnum]]] = [
     ("setting", Setting),
     ("investigation", InvestigationState),
     ("category", CapacityCategory),
+    ("reason", DeferralReason),
     ("stop_kind", StopKind),
     ("stop_status", StopStatus),
     ("decline_reason", DeclineReason),

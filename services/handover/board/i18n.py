@@ -653,6 +653,65 @@ EN.update(
     }
 )
 
+# A request's deferral: the list's marker and the request page's block (board/deferral.py).
+# `reason.*` are the deferral reasons (also the JO inspection's causes of a breach).
+SV.update(
+    {
+        "deferral": "Uppskjutning",
+        "deferred_by": "Uppskjuten av",
+        "deferred_at": "Uppskjuten",
+        "expected_at": "Beräknas kunna verkställas",
+        "not_given": "Ej angiven",
+        "full_unit": "Fullbelagd enhet",
+        "place_category": "Platskategori",
+        "room_check": "Lediga platser i regionen",
+        "room_check.flagged": "Plats fanns på andra enheter i regionen",
+        "room_check.no_room": "Ingen annan enhet i regionen hade plats",
+        "room_check.unchecked": "Inte kontrollerat (ingen platskategori angiven)",
+        "room_elsewhere": "Plats finns i regionen",
+        "room_elsewhere_help": (
+            "När begäran sköts upp för platsbrist visade kapacitetsuppgifterna lediga platser "
+            "av samma kategori på andra enheter i den fullbelagda enhetens region."
+        ),
+        "room_at_caption": "Enheter med lediga platser när begäran sköts upp",
+        "free_now": "Lediga platser nu",
+        "free_unknown": "Inga aktuella uppgifter",
+        "reason.no_capacity": "Platsbrist",
+        "reason.no_transport_available": "Ingen transport tillgänglig",
+        "reason.awaiting_information": "Inväntar uppgifter",
+        "reason.other": "Annat skäl",
+        "reason.unknown": "Okänt skäl",
+    }
+)
+EN.update(
+    {
+        "deferral": "Deferral",
+        "deferred_by": "Deferred by",
+        "deferred_at": "Deferred at",
+        "expected_at": "Expected to be possible",
+        "not_given": "Not given",
+        "full_unit": "Unit that is full",
+        "place_category": "Category of place",
+        "room_check": "Free places in the region",
+        "room_check.flagged": "Other units of the region had room",
+        "room_check.no_room": "No other unit of the region had room",
+        "room_check.unchecked": "Not checked (no category of place given)",
+        "room_elsewhere": "Room elsewhere in the region",
+        "room_elsewhere_help": (
+            "When the request was deferred for lack of capacity, the capacity data showed free "
+            "places of the same category at other units of the full unit's region."
+        ),
+        "room_at_caption": "Units with free places when the request was deferred",
+        "free_now": "Free places now",
+        "free_unknown": "No current figure",
+        "reason.no_capacity": "No capacity",
+        "reason.no_transport_available": "No transport available",
+        "reason.awaiting_information": "Awaiting information",
+        "reason.other": "Another reason",
+        "reason.unknown": "Unknown reason",
+    }
+)
+
 CATALOGUE: Final[dict[str, dict[str, str]]] = {"sv": SV, "en": EN}
 
 

@@ -41,6 +41,7 @@ from contracts.person import masked_identity
 from contracts.workflow import UPDATE_ACKNOWLEDGE
 from services.handover.audit_context import set_purpose
 from services.handover.auth import verify_token
+from services.handover.board.deferral import deferral_units, deferral_view, flagged_deferrals
 from services.handover.board.free_places import FRESH_HOURS, free_places
 from services.handover.board.i18n import DEFAULT, LANGUAGES, Translator
 from services.handover.board.journey import journey_units, journey_view
@@ -255,6 +256,8 @@ class Filters:
 class Row:
     item: HandoverSummary
     status: str  # breached, warned or on_time
+    # Deferred for no capacity while the capacity data showed room elsewhere in the region.
+    room_elsewhere: bool = False
 
 
 async def _rows(
@@ -279,6 +282,7 @@ async def _rows(
     )
     ids = [item.id for item in page.items]
     states = await repository.open_deadline_states(handover_ids=ids) if ids else {}
+    flagged = await flagged_deferrals(repository, page.items)
     rows = [
         Row(
             item=item,
@@ -289,6 +293,7 @@ async def _rows(
                 if states.get(item.id) == "warned"
                 else "on_time"
             ),
+            room_elsewhere=item.id in flagged,
         )
         for item in page.items
     ]
@@ -446,11 +451,12 @@ async def request_page(
     request: Request[Any, Any, Any],
     queries: NamedDependency[HandoverQueries],
     repository: NamedDependency[Repository],
+    unit_incidents: NamedDependency[UnitIncidents],
     handover_id: FromPath[UUID],
 ) -> Any:
-    """Timeline, custody chain (SVG), journey, deadlines, incidents, assessment versions;
-    audited as the page's `board_view` reads (the journey's unit names are reference data,
-    not personal data)."""
+    """Deferral, timeline, custody chain (SVG), journey, deadlines, incidents, assessment
+    versions; audited as the page's `board_view` reads (the units' names are reference data,
+    not personal data, and free places neither)."""
     actor = await signed_in(request)
     if actor is None:
         return _to_sign_in()
@@ -475,8 +481,18 @@ async def request_page(
     t = Translator(_lang(request))
     now = datetime.now(UTC)
     names: dict[str, str] = {}
-    if record.journey is not None and (ids := journey_units(record.journey)):
-        names = {u.id: u.name for u in (await repository.get_units(ids=ids)).values()}
+    units = set(deferral_units(record.deferral))
+    if record.journey is not None:
+        units.update(journey_units(record.journey))
+    if units:
+        found = await repository.get_units(ids=sorted(units))
+        names = {u.id: u.name for u in found.values()}
+    # What the units with room publish now: the caller's Free places (coordinators only).
+    places = (
+        await free_places(actor, repository, unit_incidents, now=now)
+        if record.deferral is not None and record.deferral.room_at
+        else None
+    )
     return render(
         request,
         "request.html",
@@ -486,6 +502,7 @@ async def request_page(
         events=events,
         chain=custody_chain_svg(record.custody_chain, now, t) if record.custody_chain else None,
         journey=journey_view(record.journey, names, now),
+        deferral=deferral_view(record.deferral, names, places),
     )
 
 
