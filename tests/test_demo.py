@@ -13,6 +13,8 @@ from services.handover.demo import Demo, DemoConfig, personnummer
 from services.handover.settings import Settings
 from tests.flow import auth, coordinator
 
+LODGING = "kv-hakte-sundsvall"
+
 
 def test_demo_identity_numbers_are_valid() -> None:
     rng = random.Random(7)
@@ -54,3 +56,23 @@ async def test_the_demo_brings_the_board_alive(api: httpx.AsyncClient, settings:
     opened = await api.get(f"/v1/incidents/{result.unit_incident}", headers=police)
     assert opened.json()["investigation"]["state"] == "open"
     assert any("released" in line for line in lines)
+
+    # Luleå to Stockholm: a night at Häktet Sundsvall on the way, by two-party handovers.
+    assert result.lodgings >= 1, lines
+    assert len(result.long_haul) == 1
+    long_haul = (await api.get(f"/v1/handovers/{result.long_haul[0]}", headers=headers)).json()
+    assert long_haul["from_unit"] == "pa-lulea"
+    assert long_haul["state"] == "completed"
+    stop = long_haul["journey"]["stops"][0]
+    assert (stop["kind"], stop["unit"], stop["status"]) == ("lodging", LODGING, "left")
+    units = [s["unit"] for s in long_haul["custody_chain"]]
+    assert units[:4] == ["pa-lulea", "kv-nte-stockholm", LODGING, "kv-nte-stockholm"]
+    # The day ends when everyone has arrived; a redirected one where it was sent.
+    redirected = 0
+    for handover_id in result.created:
+        seen = (await api.get(f"/v1/handovers/{handover_id}", headers=headers)).json()
+        assert seen["state"] == "completed", seen["state"]
+        for moved in seen["journey"]["redirects"] if seen["journey"] else []:
+            redirected += 1
+            assert seen["custody_chain"][-1]["unit"] == moved["to_unit"]
+    assert redirected == result.redirects

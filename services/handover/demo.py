@@ -6,6 +6,10 @@ Through the typed client, as each party would:
   record a complete security assessment for each;
 - Kriminalvården answers through the simulator (`handover simulate`): accepts, sometimes
   defers first with a reason, schedules, receives as transport and at the remand prison;
+- two of the routes are long (Luleå to Stockholm, Solna to Umeå): the simulator plans a
+  night's lodging at Häktet Sundsvall on the way, whose reception accepts it, takes the person
+  for the night and hands them back for the next leg; now and then a transfer is redirected
+  after pickup to another remand prison of the region (no place left at the first);
 - the police release each scheduled person to the transport unit when it comes;
 - one request's remand decision is three days old, so `remand_to_remand_prison` (24:00 the
   following day) is already past: it breaches at once, turns red and raises an escalation;
@@ -34,18 +38,25 @@ import msgspec
 from contracts.actions import ReleaseBody
 from contracts.api import Handover, TransferCreate
 from contracts.assessment import AssessmentBody, IncidentBody, IncidentKind, Severity
-from contracts.common import Org, Role, State
+from contracts.common import FINAL_STATES, Org, Role, State
 from contracts.lifecycle import Action
 from contracts.unit_incidents import InvestigationBody, Measure, Setting, UnitIncidentBody
 from services.handover.client import HandoverClient, ProblemError, RetryPolicy, TokenSource
-from services.handover.simulate import SimulationConfig, Simulator
+from services.handover.simulate import WAYPOINT_UNITS, SimulationConfig, Simulator
 
-# (police custody unit, remand prison) pairs of one region, so a regional coordinator sees all.
+# (police custody unit, remand prison) pairs, each with an end in the Stockholm region (so its
+# regional coordinator sees all); two are long, to and from the north, and stay a night on the
+# way (the simulator plans the lodging).
 ROUTES = (
     ("pa-kronoberg", "kv-hakte-kronoberg"),
+    ("pa-lulea", "kv-hakte-kronoberg"),
     ("pa-solna", "kv-hakte-sollentuna"),
     ("pa-flemingsberg", "kv-hakte-huddinge"),
+    ("pa-solna", "kv-hakte-umea"),
 )
+LONG_HAUL = frozenset({ROUTES[1], ROUTES[4]})
+# The court that remanded the person, by remand prison (a Stockholm court by default).
+COURTS = {"kv-hakte-umea": "Umeå tingsrätt"}
 TRANSPORT = "kv-nte-stockholm"
 GIVEN = ("Adam", "Bashir", "Cecilia", "David", "Elin", "Farah", "Gustav", "Hanna")
 FAMILY = ("Andersson", "Berg", "Carlsson", "Dahl", "Ek", "Falk", "Gran", "Holm")
@@ -96,6 +107,7 @@ class DemoConfig:
     pace: float = 2.0
     seed: int | None = None
     defer_probability: float = 0.35
+    redirect_probability: float = 0.15
 
 
 @dataclass
@@ -106,7 +118,11 @@ class DemoResult:
     incident_request: str | None = None
     unit_incident: str | None = None
     released: set[str] = field(default_factory=set)
+    long_haul: list[str] = field(default_factory=list)
+    """Requests on a long route: a night's lodging on the way."""
     kriminalvarden_steps: int = 0
+    lodgings: int = 0
+    redirects: int = 0
 
 
 def _transfer(rng: random.Random, route: tuple[str, str], decided: datetime) -> TransferCreate:
@@ -122,7 +138,7 @@ def _transfer(rng: random.Random, route: tuple[str, str], decided: datetime) -> 
         "to_unit": prison,
         "decision": {
             "kind": "remand_decision",
-            "authority": "Stockholms tingsrätt",
+            "authority": COURTS.get(prison, "Stockholms tingsrätt"),
             "case_number": f"B {rng.randrange(1000, 99999)}-26",
             "decided_at": decided.isoformat(),
         },
@@ -168,8 +184,9 @@ class Demo:
                 seed=config.seed,
                 duration=config.duration,
                 transport_unit=TRANSPORT,
-                units=frozenset(prison for _, prison in ROUTES) | {TRANSPORT},
+                units=frozenset(prison for _, prison in ROUTES) | WAYPOINT_UNITS | {TRANSPORT},
                 defer_probability=config.defer_probability,
+                redirect_probability=config.redirect_probability,
                 pace=config.pace,
                 poll_interval=0.5,
             ),
@@ -183,19 +200,23 @@ class Demo:
             end = loop.time() + config.duration
             while loop.time() < end and not kriminalvarden.done():
                 await self._release_scheduled()
-                if len(self.result.released) == len(self.result.created):
-                    # Everyone is on the way: time for the journeys and receptions, then stop.
-                    end = min(end, loop.time() + 4 * config.pace)
+                if len(self.result.released) == len(self.result.created) and (
+                    await self._all_arrived()
+                ):
+                    break  # everyone has arrived (the long journeys too): the day is done
                 await asyncio.sleep(min(1.0, config.pace))
         finally:
             simulator.stop()
             summary = await kriminalvarden
             self.result.kriminalvarden_steps = len(summary.steps)
+            self.result.lodgings = summary.lodgings
+            self.result.redirects = summary.redirects
             for http_client in self._clients.values():
                 await http_client.aclose()
         self._say(
             f"demo: {len(self.result.created)} requests, {len(self.result.released)} released "
-            f"by the police, {self.result.kriminalvarden_steps} steps by Kriminalvården; "
+            f"by the police, {self.result.kriminalvarden_steps} steps by Kriminalvården "
+            f"({self.result.lodgings} overnight lodgings, {self.result.redirects} redirects); "
             "see the board."
         )
         return self.result
@@ -214,6 +235,8 @@ class Demo:
             )
             self.result.created.append(created.id)
             self.result.police_unit[created.id] = route[0]
+            if route in LONG_HAUL:
+                self.result.long_haul.append(created.id)
             if late:
                 self.result.breached = created.id
             self._say(f"demo: {route[0]} requested {created.reference} to {route[1]}")
@@ -257,6 +280,18 @@ class Demo:
         )
         self.result.unit_incident = incident.id
         self._say(f"demo: a work injury in {unit}, investigation opened")
+
+    async def _all_arrived(self) -> bool:
+        """Whether every request has reached its end (as its police custody unit sees it)."""
+        for handover_id in self.result.created:
+            police = self.police(self.result.police_unit[handover_id])
+            try:
+                seen = await police.get(handover_id)
+            except ProblemError:
+                return False
+            if seen.state not in FINAL_STATES:
+                return False
+        return True
 
     async def _release_scheduled(self) -> None:
         """The police hand each scheduled person to the transport when it comes."""

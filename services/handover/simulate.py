@@ -8,11 +8,18 @@ It reads the event feed as a transport unit and, for every request Kriminalvård
   record the assessment; the simulator does nothing for the police);
 - a release to the transport unit is received by an escort officer, who after the journey
   releases the person at the destination (or completes the delivery outside both agencies),
-  and the remand prison's or prison's reception officer confirms the reception.
+  and the remand prison's or prison's reception officer confirms the reception;
+- a long transfer (between region Nord and a region further south) gets a night's lodging
+  at the remand prison of `WAYPOINTS` nearest halfway, planned once it is scheduled; that
+  remand prison's reception accepts, receives the person from the escort and hands them back
+  for the next leg;
+- now and then (`redirect_probability`) a transfer is redirected after pickup to another
+  remand prison of the destination's region, whose reception then completes it.
 
 Each step reads the request as the party about to act and takes the step only when it is in
-that party's `allowed_actions`, with `If-Match` on the version it read: a request someone
-else moved in between is simply read again.
+that party's `allowed_actions` (journey changes, which it does not list, when the journey
+calls for them), with `If-Match` on the version it read: a request someone else moved in
+between is simply read again.
 """
 
 from __future__ import annotations
@@ -42,8 +49,18 @@ from contracts.actions import (
     ReleaseBody,
     ScheduleBody,
 )
-from contracts.api import Handover
-from contracts.common import FINAL_STATES, Org, Role, State
+from contracts.api import Handover, Unit
+from contracts.common import FINAL_STATES, Kind, Org, Role, State, UnitKind
+from contracts.journey import (
+    AnswerLodging,
+    JourneyChange,
+    PlanLodging,
+    Redirect,
+    RedirectReason,
+    Stop,
+    StopKind,
+    StopStatus,
+)
 from contracts.lifecycle import Action
 from services.handover.client import (
     ConflictError,
@@ -62,6 +79,31 @@ DEFER_TEXTS = {
     DeferralReason.NO_CAPACITY: "No place before the next intake round.",
     DeferralReason.NO_TRANSPORT_AVAILABLE: "Every vehicle is out; the next one is free soon.",
 }
+
+# Rough latitude of each region (both agencies' names): enough to tell a day's journey from
+# one that needs a night on the way.
+REGION_LATITUDE = {
+    "Nord": 64.5,
+    "Mitt": 60.0,
+    "Bergslagen": 59.6,
+    "Stockholm": 59.3,
+    "Öst": 58.2,
+    "Väst": 57.8,
+    "Syd": 56.0,
+}
+LONG_JOURNEY = 4.5
+"""Degrees of latitude between the ends (some 500 km) from which a transfer stays a night."""
+# Remand prisons along the road north to south where a long transport stays the night.
+WAYPOINTS = (
+    ("kv-hakte-umea", 63.8),
+    ("kv-hakte-sundsvall", 62.4),
+    ("kv-hakte-gavle", 60.7),
+    ("kv-hakte-orebro", 59.3),
+    ("kv-hakte-jonkoping", 57.8),
+)
+WAYPOINT_UNITS = frozenset(unit for unit, _ in WAYPOINTS)
+# Remand prisons reached by ferry or plane: no transport on the road is turned towards them.
+ISLANDS = frozenset({"kv-hakte-visby"})
 
 
 def dev_tokens(secret: str, *, hours: float = 8.0) -> TokenFactory:
@@ -134,6 +176,10 @@ class SimulationConfig:
     units: frozenset[str] | None = None
     """The executing units played (and the prisons that receive); None: all of Kriminalvården."""
     defer_probability: float = 0.3
+    lodgings: bool = True
+    """Long transfers plan a night's lodging at a remand prison on the way (`WAYPOINTS`)."""
+    redirect_probability: float = 0.1
+    """How often a transfer is redirected after pickup to another remand prison."""
     pace: float = 3.0
     """Seconds a deferral, a pick-up and a journey take (each drawn between 1x and 2x)."""
     poll_interval: float = 1.0
@@ -156,6 +202,15 @@ class Summary:
     def counts(self) -> Counter[str]:
         return Counter(action for _, action in self.steps)
 
+    @property
+    def lodgings(self) -> int:
+        """Nights' lodgings planned on the way."""
+        return self.counts["lodging"]
+
+    @property
+    def redirects(self) -> int:
+        return self.counts["redirect"]
+
 
 class Simulator:
     def __init__(
@@ -174,6 +229,9 @@ class Simulator:
         self._not_before: dict[str, float] = {}  # the next step waits for a timer
         self._deferred: set[str] = set()
         self._defer_first: dict[str, bool] = {}
+        self._units: dict[str, Unit] = {}  # the reference data: regions and kinds
+        self._lodging_tried: set[str] = set()
+        self._redirect_first: dict[str, bool] = {}
         self._stop = asyncio.Event()
         self.started = asyncio.Event()
         """Set once the feed position is known: what is written from then on is played."""
@@ -210,6 +268,8 @@ class Simulator:
         after = self.config.after
         if after is None and not self.config.from_start:
             after = await self.planner.feed_head()
+        if self.config.lodgings or self.config.redirect_probability > 0:
+            self._units = {unit.id: unit for unit in await self.planner.units()}
         self.started.set()
         self._say(f"simulate: Kriminalvården at {self.config.base_url}, feed after {after}")
         feed = asyncio.create_task(self._read_feed(after))
@@ -283,6 +343,13 @@ class Simulator:
         if seen.state in FINAL_STATES:
             return
         loop = asyncio.get_running_loop()
+        stop = self._unanswered(seen)
+        if stop is not None and stop.unit is not None:
+            # The lodging's reception takes the person for the night.
+            reception = self.client(stop.unit, Role.RECEPTION_OFFICER)
+            await self._change(reception, seen, AnswerLodging(stop=stop.number, accepted=True))
+            self._later(handover_id, 0)
+            return
         waiting = self._not_before.get(handover_id, 0.0) - loop.time()
         if waiting > 0:
             self._later(handover_id, waiting)
@@ -309,6 +376,9 @@ class Simulator:
                     note="Planned by the simulator.",
                 )
                 await self._act(self.planner, seen, Action.SCHEDULE, plan)
+                self._later(handover_id, 0)
+            case State.SCHEDULED | State.IN_TRANSIT if self._plans_lodging(seen):
+                await self._plan_lodging(seen)
                 self._later(handover_id, 0)
             case State.SCHEDULED | State.IN_TRANSIT:
                 await self._hand_over(seen)
@@ -348,8 +418,28 @@ class Simulator:
                 self._later(seen.id, 0)
             return
         if holder != transport:
+            if holder is not None and self._lodged_at(seen, holder) and self._plays(holder):
+                # The morning after: the lodging hands the person back for the next leg.
+                release = ReleaseBody(
+                    to_unit=transport,
+                    occurred_at=now,
+                    identity_checked=True,
+                    remarks="Collected for the next leg.",
+                )
+                await self._act(
+                    self.client(holder, Role.RECEPTION_OFFICER), seen, Action.RELEASE, release
+                )
+                self._later(seen.id, 0)
             return  # the police hold the person: their release comes through the feed
-        goal = self._goal(seen)
+        stop = self._next_stop(seen)
+        if stop is not None and stop.status == StopStatus.PLANNED:
+            return  # the lodging has not answered yet: its answer comes through the feed
+        if stop is None and self._redirects(seen):
+            if await self._redirect(seen):
+                self._not_before[seen.id] = loop.time() + self._pace()  # the detour
+            self._later(seen.id, 0)
+            return
+        goal = (stop.unit,) if stop is not None and stop.unit else self._goal(seen)
         if goal:
             release = ReleaseBody(
                 to_unit=goal[0], occurred_at=now, identity_checked=True, remarks="Arrived."
@@ -361,6 +451,150 @@ class Simulator:
                 occurred_at=now, delivered_to=seen.assistance.destination.description
             )
             await self._act(self.escort, seen, Action.COMPLETE, delivery)
+
+    # -- journeys ----------------------------------------------------------------------------
+
+    def _latitude(self, unit: str | None) -> float | None:
+        found = self._units.get(unit) if unit else None
+        return REGION_LATITUDE.get(found.region) if found else None
+
+    def _lodging_for(self, seen: Handover) -> str | None:
+        """The remand prison closest to halfway of a long transfer that we play, or None."""
+        start, end = self._latitude(seen.from_unit), self._latitude(seen.to_unit)
+        if start is None or end is None:
+            return None
+        north, south = max(start, end), min(start, end)
+        if north - south < LONG_JOURNEY:
+            return None
+        halfway = (north + south) / 2
+        on_the_way = [
+            (abs(latitude - halfway), unit)
+            for unit, latitude in WAYPOINTS
+            if south < latitude < north
+            and unit not in (seen.from_unit, seen.to_unit)
+            and self._plays(unit)
+        ]
+        return min(on_the_way)[1] if on_the_way else None
+
+    def _plans_lodging(self, seen: Handover) -> bool:
+        """A long transfer, scheduled, not yet past its pickup, with no stop: plan one night."""
+        return (
+            self.config.lodgings
+            and seen.kind == Kind.TRANSFER
+            and seen.id not in self._lodging_tried
+            and len(seen.handovers) <= 1
+            and not (seen.journey and seen.journey.stops)
+            and self._lodging_for(seen) is not None
+        )
+
+    async def _plan_lodging(self, seen: Handover) -> None:
+        unit = self._lodging_for(seen)
+        assert unit is not None
+        self._lodging_tried.add(seen.id)
+        start = datetime.now(UTC)
+        if seen.schedule is not None:
+            start = max(start, seen.schedule.pickup_at)
+        leg = timedelta(seconds=max(1.0, 2 * self.config.pace))  # a day's drive, compressed
+        name = self._units[unit].name
+        plan = PlanLodging(
+            unit=unit,
+            arrive_at=start + leg,
+            depart_at=start + 2 * leg,
+            note=f"A night at {name} on the way.",
+        )
+        try:
+            await self._change(self.planner, seen, plan)
+        except PreconditionFailedError:
+            self._lodging_tried.discard(seen.id)  # changed meanwhile: read it again, try again
+            raise
+        except ConflictError as exc:  # moved on meanwhile: the transport goes without it
+            self._say(f"simulate: {seen.reference}: no lodging at {unit}: {exc}")
+        except ProblemError as exc:
+            self.summary.errors += 1
+            self._say(f"simulate: {seen.reference}: no lodging at {unit}: {exc}")
+
+    def _unanswered(self, seen: Handover) -> Stop | None:
+        """A lodging planned at a unit we play, waiting for that unit's answer."""
+        for stop in seen.journey.stops if seen.journey else ():
+            if (
+                stop.kind == StopKind.LODGING
+                and stop.status == StopStatus.PLANNED
+                and self._plays(stop.unit)
+            ):
+                return stop
+        return None
+
+    @staticmethod
+    def _next_stop(seen: Handover) -> Stop | None:
+        """The first lodging still ahead (planned or accepted)."""
+        for stop in seen.journey.stops if seen.journey else ():
+            if stop.kind == StopKind.LODGING and stop.status in (
+                StopStatus.PLANNED,
+                StopStatus.ACCEPTED,
+            ):
+                return stop
+        return None
+
+    @staticmethod
+    def _lodged_at(seen: Handover, unit: str) -> bool:
+        stops = seen.journey.stops if seen.journey else ()
+        return any(s.unit == unit and s.status == StopStatus.REACHED for s in stops)
+
+    def _redirect_targets(self, seen: Handover) -> list[str]:
+        """Other remand prisons of the destination's region that we play, not yet on the way."""
+        here = self._units.get(seen.to_unit or "")
+        if here is None:
+            return []
+        return sorted(
+            unit.id
+            for unit in self._units.values()
+            if unit.kind == UnitKind.REMAND_PRISON
+            and unit.region == here.region
+            and unit.id != here.id
+            and unit.id not in ISLANDS
+            and unit.id not in (seen.journey.units() if seen.journey else ())
+            and self._plays(unit.id)
+        )
+
+    def _redirects(self, seen: Handover) -> bool:
+        """Whether to redirect this transfer on the way: drawn once per request, then kept."""
+        if seen.kind != Kind.TRANSFER or (seen.journey and seen.journey.redirects):
+            return False
+        if seen.id not in self._redirect_first:
+            draw = self.rng.random() < self.config.redirect_probability
+            self._redirect_first[seen.id] = draw and bool(self._redirect_targets(seen))
+        return self._redirect_first[seen.id]
+
+    async def _redirect(self, seen: Handover) -> bool:
+        """Send the transfer to another remand prison; False when refused (it goes on)."""
+        target = self.rng.choice(self._redirect_targets(seen))
+        old, new = self._units[seen.to_unit or ""].name, self._units[target].name
+        change = Redirect(
+            to_unit=target,
+            reason=RedirectReason.NO_CAPACITY,
+            text=f"Placeringsenheten: no place left at {old}; {new} takes the person.",
+        )
+        try:
+            await self._change(self.planner, seen, change)
+        except PreconditionFailedError:
+            raise  # changed meanwhile: read it again, try again
+        except ConflictError as exc:
+            self._say(f"simulate: {seen.reference}: not redirected: {exc}")
+        except ProblemError as exc:
+            self.summary.errors += 1
+            self._say(f"simulate: {seen.reference}: not redirected: {exc}")
+        else:
+            return True
+        self._redirect_first[seen.id] = False
+        return False
+
+    async def _change(self, actor: HandoverClient, seen: Handover, change: JourneyChange) -> None:
+        """Change the journey as `actor`, on the version it reads now."""
+        await actor.get(seen.id)
+        after = await actor.change_journey(seen.id, change, if_match=True)
+        name = str(type(change).__struct_config__.tag)  # lodging, lodging_answer, redirect
+        self.summary.steps.append((after.reference, name))
+        self._say(f"simulate: {after.reference} {name} -> {after.state}")
 
     @staticmethod
     def _goal(seen: Handover) -> tuple[str, ...]:
@@ -413,6 +647,18 @@ def add_arguments(parser: argparse.ArgumentParser, *, settings_hint: str) -> Non
     )
     parser.add_argument("--defer-probability", type=float, default=0.3)
     parser.add_argument(
+        "--redirect-probability",
+        type=float,
+        default=0.1,
+        help="how often a transfer is redirected to another remand prison after pickup",
+    )
+    parser.add_argument(
+        "--no-lodgings",
+        dest="lodgings",
+        action="store_false",
+        help="long transfers go without a night's lodging on the way",
+    )
+    parser.add_argument(
         "--pace", type=float, default=3.0, help="seconds a deferral, pick-up or journey takes"
     )
     parser.add_argument("--poll-interval", type=float, default=1.0)
@@ -439,6 +685,8 @@ def config_from_args(
         transport_unit=args.transport_unit,
         units=frozenset(args.unit) if args.unit else None,
         defer_probability=args.defer_probability,
+        lodgings=args.lodgings,
+        redirect_probability=args.redirect_probability,
         pace=args.pace,
         poll_interval=args.poll_interval,
         from_start=args.from_start,

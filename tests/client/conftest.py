@@ -69,6 +69,10 @@ class Cast:
         self.planner = client(Org.KRIMINALVARDEN, "kv-nte-stockholm", Role.TRANSPORT_PLANNER)
         self.escort = client(Org.KRIMINALVARDEN, "kv-nte-stockholm", Role.ESCORT_OFFICER)
         self.hakte = client(Org.KRIMINALVARDEN, "kv-hakte-kronoberg", Role.RECEPTION_OFFICER)
+        # A remand prison on the way (a night's lodging) and one a journey is redirected to.
+        self.lodging = client(Org.KRIMINALVARDEN, "kv-hakte-sundsvall", Role.RECEPTION_OFFICER)
+        self.goteborg = client(Org.KRIMINALVARDEN, "kv-hakte-goteborg", Role.RECEPTION_OFFICER)
+        self.coordinator = client(Org.KRIMINALVARDEN, "kv-samordning-nationell", Role.COORDINATOR)
 
     def make(
         self,

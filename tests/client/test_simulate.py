@@ -12,12 +12,15 @@ import pytest
 
 from contracts.actions import ReleaseBody
 from contracts.api import Handover
-from contracts.common import Role, State
+from contracts.common import Org, Role, State
+from contracts.journey import RedirectReason, StopKind, StopStatus
 from services.handover import cli
 from services.handover.settings import Settings
 from services.handover.simulate import SimulationConfig, Simulator, command_tokens, dev_tokens
 from tests.client.conftest import Cast, transfer
 from tests.client.test_client import ASSESSMENT
+
+LODGING = "kv-hakte-sundsvall"
 
 
 async def until(check: Callable[[], Awaitable[bool]], seconds: float = 30.0) -> None:
@@ -36,6 +39,7 @@ async def test_simulator_accepts_defers_schedules_and_hands_over(
         seed=7,
         duration=60,
         defer_probability=1.0,  # every request is deferred first, then accepted
+        redirect_probability=0.0,
         pace=0.3,
         poll_interval=0.1,
     )
@@ -100,6 +104,93 @@ async def test_simulator_accepts_defers_schedules_and_hands_over(
     # The police's side was left alone: the second still waits for their release.
     assert await state(second) == State.SCHEDULED
     assert summary.cursor is not None
+    assert (summary.lodgings, summary.redirects) == (0, 0)  # Stockholm to Stockholm: a day
+
+
+async def test_a_long_transfer_lodges_on_the_way_and_is_redirected(
+    cast: Cast, settings: Settings
+) -> None:
+    """Luleå to Huddinge: a night at Sundsvall on the way; after it, no place at Huddinge."""
+    lines: list[str] = []
+    config = SimulationConfig(
+        base_url=cast.base_url,
+        tokens=dev_tokens(settings.jwt_secret),
+        seed=11,
+        duration=60,
+        # The remand prisons of this journey only: requests of other tests are left alone.
+        units=frozenset({"kv-hakte-huddinge", "kv-hakte-sollentuna", LODGING}),
+        defer_probability=0.0,
+        redirect_probability=1.0,
+        pace=0.2,
+        poll_interval=0.1,
+    )
+    simulator = Simulator(config, say=lines.append)
+    run = asyncio.create_task(simulator.run())
+    await asyncio.wait_for(simulator.started.wait(), timeout=30)
+
+    police = cast.make(Org.POLISEN, "pa-lulea", Role.CUSTODY_OFFICER)
+    async with police:
+        created = await police.create(transfer(from_unit="pa-lulea", to_unit="kv-hakte-huddinge"))
+        await police.assess(created.id, ASSESSMENT)
+
+        async def lodging_accepted() -> bool:
+            seen = await police.get(created.id)
+            stops = seen.journey.stops if seen.journey else ()
+            return seen.state == State.SCHEDULED and [s.status for s in stops] == [
+                StopStatus.ACCEPTED
+            ]
+
+        await until(lodging_accepted)
+        planned = await police.get(created.id)
+        assert planned.journey is not None
+        stop = planned.journey.stops[0]
+        assert (stop.kind, stop.unit) == (StopKind.LODGING, LODGING)
+        assert stop.arrive_at is not None
+        assert stop.depart_at is not None
+        assert planned.schedule is not None
+        assert planned.schedule.pickup_at < stop.arrive_at < stop.depart_at
+        body = ReleaseBody(
+            to_unit="kv-nte-stockholm", occurred_at=datetime.now(UTC), identity_checked=True
+        )
+        await police.release(created.id, body)
+
+        async def completed() -> bool:
+            return (await police.get(created.id)).state == State.COMPLETED
+
+        await until(completed)
+        simulator.stop()
+        summary = await run
+        done = await police.get(created.id)
+    assert summary.errors == 0, lines
+    assert (summary.lodgings, summary.redirects) == (1, 1)
+    assert any(" lodging -> " in line for line in lines)
+    assert done.journey is not None
+    assert done.journey.stops[0].status == StopStatus.LEFT
+    moved = done.journey.redirects[0]
+    assert (moved.from_unit, moved.to_unit) == ("kv-hakte-huddinge", "kv-hakte-sollentuna")
+    assert moved.reason == RedirectReason.NO_CAPACITY
+    assert [s.unit for s in done.custody_chain] == [
+        "pa-lulea",
+        "kv-nte-stockholm",
+        LODGING,
+        "kv-nte-stockholm",
+        "kv-hakte-sollentuna",
+    ]
+    steps = [action for ref, action in summary.steps if ref == created.reference]
+    assert steps == [
+        "accept",
+        "schedule",
+        "lodging",
+        "lodging_answer",
+        "receive",  # the escort, from the police in Luleå
+        "release",  # to the lodging in the evening
+        "receive",  # the lodging
+        "release",  # back to the escort in the morning
+        "receive",
+        "redirect",
+        "release",
+        "receive",  # Sollentuna completes it
+    ]
 
 
 async def test_the_simulate_command_runs_for_its_duration(cast: Cast, settings: Settings) -> None:

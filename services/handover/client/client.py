@@ -25,12 +25,14 @@ from contracts.actions import (
     DeferBody,
     ExtendBody,
     NotExecutedBody,
+    PlacedBody,
     ReceiveBody,
     RejectBody,
     ReleaseBody,
     ReportBody,
     ScheduleBody,
 )
+from contracts.amendments import Amendment, CorrectionBody
 from contracts.api import (
     CaseExport,
     EscalationPage,
@@ -44,10 +46,13 @@ from contracts.api import (
     Unit,
 )
 from contracts.assessment import AssessmentBody, AssessmentHistory, Incident, IncidentBody
+from contracts.capacity import CapacityBody, UnitCapacity
 from contracts.common import Kind, Org, State, UnitKind
 from contracts.deadline_policy import Escalation, EscalationLevel
 from contracts.inspections import Inspection, UnitExport
+from contracts.journey import JourneyChange
 from contracts.lifecycle import Action
+from contracts.relatives import RelativesBody, RelativesNotice
 from contracts.unit_incidents import (
     CloseBody,
     IncidentReportBody,
@@ -271,6 +276,18 @@ class HandoverClient:
         response = await self._call("GET", "/v1/units", params=_params(org=org, kind=kind))
         return _decode(response, list[Unit])
 
+    # -- free places -----------------------------------------------------------------------
+
+    async def put_capacity(self, unit: str, body: CapacityBody) -> UnitCapacity:
+        """Publish a remand prison's or prison's free places (its own reception or system)."""
+        response = await self._call("PUT", f"/v1/units/{unit}/capacity", body=body)
+        return _decode(response, UnitCapacity)
+
+    async def capacity(self, *, region: str | None = None) -> list[UnitCapacity]:
+        """What each remand prison and prison published last, optionally of one region."""
+        response = await self._call("GET", "/v1/capacity", params=_params(region=region))
+        return _decode(response, list[UnitCapacity])
+
     # -- actions -------------------------------------------------------------------------
 
     async def act(
@@ -347,6 +364,89 @@ class HandoverClient:
             if_match=self._if_match(handover_id, if_match),
         )
         return self._handover(response)
+
+    async def placed(
+        self, handover_id: str, body: PlacedBody, *, if_match: IfMatch = None
+    ) -> Handover:
+        """The convicted person was placed in a prison (strafftidslag 10 §)."""
+        return await self.act(handover_id, Action.PLACED, body, if_match=if_match)
+
+    # -- journeys, amendments, corrections, relatives ----------------------------------------
+
+    async def change_journey(
+        self,
+        handover_id: str,
+        change: JourneyChange,
+        *,
+        if_match: IfMatch = None,
+        idempotency_key: str | None = None,
+    ) -> Handover:
+        """Plan or answer a lodging, cancel a stop, redirect, plan a return leg, or record
+        an arrival or departure at a stop outside the agencies (`contracts.journey`)."""
+        response = await self._call(
+            "POST",
+            f"/v1/handovers/{handover_id}/journey",
+            body=change,
+            if_match=self._if_match(handover_id, if_match),
+            idempotency_key=idempotency_key,
+        )
+        return self._handover(response)
+
+    async def amend(
+        self,
+        handover_id: str,
+        body: Amendment,
+        *,
+        if_match: IfMatch = None,
+        idempotency_key: str | None = None,
+    ) -> Handover:
+        """Amend a fact of the request (`field`), with a reason; the log keeps both values."""
+        response = await self._call(
+            "POST",
+            f"/v1/handovers/{handover_id}/amendments",
+            body=body,
+            if_match=self._if_match(handover_id, if_match),
+            idempotency_key=idempotency_key,
+        )
+        return self._handover(response)
+
+    async def correct(
+        self,
+        handover_id: str,
+        seq: int,
+        body: CorrectionBody,
+        *,
+        if_match: IfMatch = None,
+        idempotency_key: str | None = None,
+    ) -> Handover:
+        """Mark event `seq` as recorded in error, with its corrected time."""
+        response = await self._call(
+            "POST",
+            f"/v1/handovers/{handover_id}/events/{seq}/correct",
+            body=body,
+            if_match=self._if_match(handover_id, if_match),
+            idempotency_key=idempotency_key,
+        )
+        return self._handover(response)
+
+    async def record_relatives(
+        self,
+        handover_id: str,
+        body: RelativesBody,
+        *,
+        if_match: IfMatch = None,
+        idempotency_key: str | None = None,
+    ) -> RelativesNotice:
+        """Record whether the person's close relatives were told of the move."""
+        response = await self._call(
+            "POST",
+            f"/v1/handovers/{handover_id}/relatives",
+            body=body,
+            if_match=self._if_match(handover_id, if_match),
+            idempotency_key=idempotency_key,
+        )
+        self._remember(handover_id, response)
+        return _decode(response, RelativesNotice)
 
     # -- security assessment and incidents -------------------------------------------------
 
@@ -566,6 +666,8 @@ class HandoverClient:
             # One key per logical call, the same on every attempt: the service answers a
             # repeat with the original result instead of changing the request again.
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        if method in ("POST", "PUT"):
+            # A PUT replaces what it names with the same body each time: safe to repeat.
             headers["Content-Type"] = "application/json"
             content = msgspec.json.encode(body if body is not None else {})
         if if_match is not None:
