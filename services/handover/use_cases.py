@@ -289,7 +289,6 @@ class HandoverService:
     ) -> Handover:
         """An amendment; a new destination unit must exist (a transfer's: a remand prison or
         prison), and the workflow gets its kind with it."""
-        kind: UnitKind | None = None
         unit_id, path, kinds = None, "", None
         if isinstance(body, DestinationAmendment):
             if body.to_unit is not None:
@@ -297,12 +296,7 @@ class HandoverService:
                 kinds = {UnitKind.REMAND_PRISON, UnitKind.PRISON}
             elif body.destination is not None and body.destination.unit is not None:
                 unit_id, path = body.destination.unit, "$.destination.unit"
-        if unit_id is not None:
-            units = await self._repo.get_units(ids=[unit_id])
-            errors = _expect_unit(units, unit_id, path, kinds)
-            if errors:
-                raise _invalid(errors)
-            kind = units[unit_id].kind
+        kind = await self._unit_kind(unit_id, path, kinds)
         return await self.act(
             actor=actor,
             handover_id=handover_id,
@@ -325,7 +319,6 @@ class HandoverService:
     ) -> Handover:
         """A change of the journey; the unit it names must exist (a lodging: a remand prison
         or police custody unit), and the workflow gets its kind with it."""
-        kind: UnitKind | None = None
         unit_id, path, kinds = None, "", None
         match body:
             case PlanLodging():
@@ -336,12 +329,7 @@ class HandoverService:
                 unit_id, path = unit, "$.destination.unit"
             case PlanReturn():
                 unit_id, path = body.return_to, "$.return_to"
-        if unit_id is not None:
-            units = await self._repo.get_units(ids=[unit_id])
-            errors = _expect_unit(units, unit_id, path, kinds)
-            if errors:
-                raise _invalid(errors)
-            kind = units[unit_id].kind
+        kind = await self._unit_kind(unit_id, path, kinds)
         return await self.act(
             actor=actor,
             handover_id=handover_id,
@@ -351,6 +339,19 @@ class HandoverService:
             idempotency_key=idempotency_key,
             request_id=request_id,
         )
+
+    async def _unit_kind(
+        self, unit_id: str | None, path: str, kinds: set[UnitKind] | None
+    ) -> UnitKind | None:
+        """The kind of a unit a body names (None when it names none); a 400 naming `path`
+        when no such unit exists or it is not of `kinds`."""
+        if unit_id is None:
+            return None
+        units = await self._repo.get_units(ids=[unit_id])
+        errors = _expect_unit(units, unit_id, path, kinds)
+        if errors:
+            raise _invalid(errors)
+        return units[unit_id].kind
 
     async def escalation_handover(self, actor: Actor, escalation_id: str) -> str:
         """The request an escalation belongs to, if the caller's agency is involved in it."""
