@@ -112,6 +112,7 @@ def check(
             _refuse_state(record, PLANNABLE, "answer for a lodging")
         case CancelStop():
             _planner(record, meta)
+            _refuse_state(record, PLANNABLE, "cancel a stop")
             stop = _stop(record, change.stop)
             if stop.status not in (StopStatus.PLANNED, StopStatus.ACCEPTED):
                 raise error(
@@ -151,6 +152,9 @@ def _check_lodging(record: HandoverRecord, change: PlanLodging, kind: UnitKind |
     holder = record.responsible.unit if record.responsible else None
     if change.unit == holder:
         raise invalid("$.unit", "holds the person now")
+    pending = record.pending_release
+    if pending is not None and change.unit == pending.to_unit:
+        raise invalid("$.unit", "is being handed the person now (a release awaits its reception)")
     if change.unit in _journey(record).lodging_units():
         raise invalid("$.unit", "is a lodging of this journey already")
     if change.arrive_at < record.created_at - CLOCK_SKEW:

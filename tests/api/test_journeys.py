@@ -343,3 +343,29 @@ async def test_redirected_to_where_the_person_is_ends_the_journey_there(
     assert {d["state"] for d in snap.record["deadlines"] if d["name"].startswith("prison")} == {
         "met"
     }
+
+
+async def test_no_stop_changes_after_closure_nor_a_lodging_at_the_unit_being_handed_the_person(
+    walk: Walk, parties: Parties
+) -> None:
+    """Found by the random sequences: a stop was cancelled on a cancelled request, and a lodging
+    planned at the unit a release already waited on (so it was received unaccepted)."""
+    p, flow = parties, walk.flow
+    await flow.create()
+    await flow.post("accept", examples.ACCEPT, p.planner)
+    await walk.journey(lodging(), p.planner)
+    await flow.post("cancel", examples.CANCEL, p.police)
+    cancel = {"change": "cancel_stop", "stop": 1, "reason": "replanned"}
+    problem(
+        await walk.api.post(f"{flow.path}/journey", json=cancel, headers=p.planner),
+        409,
+        "illegal_transition",
+    )
+    assert (await walk.check()).types[-1] == "cancelled"
+
+    other = Walk(walk.api, walk.temporal, walk.pool, p)
+    await other.flow.to(State.IN_TRANSIT)
+    await other.flow.post("release", body(examples.RELEASE, to_unit=LODGING), p.escort)
+    refused = await other.api.post(f"{other.flow.path}/journey", json=lodging(), headers=p.planner)
+    assert "being handed" in problem(refused, 400)["detail"]
+    assert (await other.check()).types[-1] == "released"
