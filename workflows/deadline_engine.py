@@ -539,13 +539,21 @@ def restart(record: HandoverRecord, deadline_id: str, start: datetime, now: date
     deadline = next((d for d in record.deadlines if d.id == deadline_id), None)
     if deadline is None or not deadline.open or deadline.extensions or deadline.starts_at == start:
         return Change(record, [])
-    suffix = deadline.id[len(deadline.name) :]
     child = deadline.name == DeadlineName.UTL_PLACEMENT and child_of(record.person, start)
+    return _rerun(record, deadline, start, child, now)
+
+
+def _rerun(
+    record: HandoverRecord, deadline: Deadline, start: datetime, child: bool, now: datetime
+) -> Change:
+    """`deadline` run again from `start` under the rule for a child or not (its policy
+    version, the request's clocks), logged as `deadline_recomputed`; a warning already given
+    stays when the new warning time has passed too."""
     fresh = _new(
         deadline.name,
         start,
         record.clocks or Clocks(),
-        suffix=suffix,
+        suffix=deadline.id[len(deadline.name) :],
         child=child,
         version=deadline.policy_version,
     )
@@ -581,7 +589,7 @@ def child_changed(before: HandoverRecord, after: HandoverRecord, now: datetime) 
     age): the open clocks with a child's rule run again from their own start under the rule
     that now applies, each logged as `deadline_recomputed`. A clock extended by a recorded
     decision keeps its due time; closed clocks stay as they were."""
-    record, found = after, []
+    record, found = after, list[NewEvent]()
     for deadline in after.deadlines:
         if deadline.name not in CHILD_RULED or not deadline.open or deadline.extensions:
             continue
@@ -590,39 +598,9 @@ def child_changed(before: HandoverRecord, after: HandoverRecord, now: datetime) 
             now_child = child_of(after.person, deadline.starts_at)
         else:
             was, now_child = child_at_request(before), child_at_request(after)
-        if was == now_child:
-            continue
-        fresh = _new(
-            deadline.name,
-            deadline.starts_at,
-            after.clocks or Clocks(),
-            suffix=deadline.id[len(deadline.name) :],
-            child=now_child,
-            version=deadline.policy_version,
-        )
-        if fresh.due_at == deadline.due_at:
-            continue
-        warned = deadline.warned_at is not None and fresh.warn_at <= now
-        updated = replace(
-            deadline,
-            due_at=fresh.due_at,
-            warn_at=fresh.warn_at,
-            state=DeadlineState.WARNED if warned else DeadlineState.RUNNING,
-            warned_at=deadline.warned_at if warned else None,
-        )
-        record = _set(record, updated)
-        found.append(
-            NewEvent(
-                now,
-                events.DeadlineRecomputed(
-                    deadline=deadline.id,
-                    old_starts_at=deadline.starts_at.isoformat(),
-                    new_starts_at=deadline.starts_at.isoformat(),
-                    old_due_at=deadline.due_at.isoformat(),
-                    new_due_at=fresh.due_at.isoformat(),
-                ),
-            )
-        )
+        if was != now_child:
+            rerun = _rerun(record, deadline, deadline.starts_at, now_child, now)
+            record, found = rerun.record, [*found, *rerun.events]
     return Change(record, found)
 
 

@@ -538,7 +538,7 @@ class HandoverWorkflow:
         return await self._run_locked(
             cmd,
             lambda r: self._check_journey(r, cmd),
-            lambda r, now: journey.apply(r, cmd, now),
+            lambda r, now: journey.apply(r, cmd, now, self._previous_time()),
         )
 
     @change_journey.validator

@@ -144,7 +144,7 @@ def check_action(
     _check_body(record, command.body, now=now, previous=previous)
 
 
-def _field_time(at: datetime, *, now: datetime, previous: datetime, field: str) -> None:
+def field_time(at: datetime, *, now: datetime, previous: datetime, field: str) -> None:
     if at > now + CLOCK_SKEW:
         raise invalid(field, "lies in the future")
     if at < at_precision_of(at, previous):
@@ -188,18 +188,18 @@ def _check_body(record: HandoverRecord, body: Any, *, now: datetime, previous: d
             if record.responsible is not None and body.to_unit == record.responsible.unit:
                 raise invalid("$.to_unit", "is the unit that already holds the person")
             _check_lodging_release(record, body.to_unit)
-            _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
+            field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
         case ReceiveBody():
             pending = record.pending_release
             if pending is None and not body.received_from:
                 raise invalid("$.received_from", "say where the person was picked up")
             if pending is not None and body.received_from:
                 raise invalid("$.received_from", "only for a pick-up from outside the agencies")
-            _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
+            field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
         case CompleteBody() | NotExecutedBody():
-            _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
+            field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
         case PlacedBody():
-            _field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
+            field_time(body.occurred_at, now=now, previous=previous, field="$.occurred_at")
         case _:
             pass
 

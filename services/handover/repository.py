@@ -205,6 +205,11 @@ class Repository:
         )
         return bool(rows[0]["visible"])
 
+    async def flagged_deferrals(self, *, ids: list[str]) -> set[str]:
+        """The ids among `ids` of deferred requests whose deferral was flagged for room
+        elsewhere (one query; facts only, nothing unsealed)."""
+        return {row["id"] for row in await self._fetch("flagged_deferrals", ids=ids)}
+
     async def handover_exists(self, *, handover_id: str) -> bool:
         rows = await self._fetch("exists_handover", handover_id=handover_id)
         return bool(rows[0][0])

@@ -26,7 +26,7 @@ def at(offset_seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=offset_seconds)).isoformat()
 
 
-def lodging(unit: str = LODGING, **changes: Any) -> dict[str, Any]:
+def lodging(unit: str = LODGING) -> dict[str, Any]:
     return {"change": "lodging", "unit": unit, "arrive_at": at(3600), "depart_at": at(14 * 3600)}
 
 
@@ -274,9 +274,21 @@ async def test_assistance_to_a_hearing_and_back(walk: Walk, parties: Parties) ->
     await flow.post("schedule", body(examples.SCHEDULE), p.planner)
     await walk.hand(p.police, "kv-nte-stockholm", p.escort)
     # Only the holder records the arrival, and only at a stop outside the agencies.
-    arrived = {"change": "arrived", "stop": 1, "occurred_at": at(0)}
+    # Written in whole seconds, in the same second as the reception the service stamped: not
+    # "before" it (the precision the client wrote), and recorded at that stamp.
+    received = (await walk.check()).events[-1]
+    stamped = datetime.fromisoformat(received["occurred_at"])
+    arrived = {
+        "change": "arrived",
+        "stop": 1,
+        "occurred_at": stamped.replace(microsecond=0).isoformat(),
+    }
+    early = dict(arrived, occurred_at=(stamped - timedelta(seconds=2)).isoformat())
+    problem(await walk.api.post(f"{flow.path}/journey", json=early, headers=p.escort), 400)
     await walk.journey(arrived, p.police, expect=403)
     await walk.journey(arrived, p.escort)
+    reached = (await walk.check()).record["journey"]["stops"][0]["reached_at"]
+    assert datetime.fromisoformat(reached) >= stamped
     await walk.journey(arrived, p.escort, expect=409)
     departed = {"change": "departed", "stop": 1, "occurred_at": at(0)}
     await walk.journey(departed, p.escort)
@@ -369,3 +381,20 @@ async def test_no_stop_changes_after_closure_nor_a_lodging_at_the_unit_being_han
     refused = await other.api.post(f"{other.flow.path}/journey", json=lodging(), headers=p.planner)
     assert "being handed" in problem(refused, 400)["detail"]
     assert (await other.check()).types[-1] == "released"
+
+
+async def test_a_child_is_never_lodged_in_police_custody_under_utll(
+    walk: Walk, parties: Parties
+) -> None:
+    p, flow = parties, walk.flow
+    child = fresh(copy.deepcopy(examples.ASSISTANCE_CREATE), legal_basis="utll_10_19a")
+    child["person"] = {"identity": {"type": "personnummer", "number": "20120505-1236"}}
+    await flow.create(child)
+    await flow.post("accept", examples.ACCEPT, p.planner)
+    refused = await walk.api.post(
+        f"{flow.path}/journey", json=lodging("pa-sundsvall"), headers=p.planner
+    )
+    assert "never placed in police custody" in problem(refused, 409, "illegal_transition")["detail"]
+    # A remand prison may lodge the child.
+    await walk.journey(lodging(), p.planner)
+    assert (await walk.check()).types[-1] == "lodging_planned"

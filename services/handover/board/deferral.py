@@ -6,10 +6,9 @@ region showed free places of the lacking category at other units, `room_at`, whe
 was deferred; false: none; null: not checked). It is a fact, kept in the record.
 
 The list reads summaries (`HandoverSummary`), which do not carry the deferral, and the public
-API's schemas stay as they are: for the listed rows in state `deferred` only (few), the board
-opens the request's record from the read model (`Repository.get_handover`) and keeps nothing
-but the flag. Those requests are in the list's own access-log row (`board_view`) already, and
-nothing personal is shown, so nothing more is audited. The request page shows the deferral of
+API's schemas stay as they are: for the listed rows in state `deferred`, one query reads the
+flag from the read model's clear facts (`Repository.flagged_deferrals`); nothing is unsealed,
+and nothing personal is shown, so nothing more is audited. The request page shows the deferral of
 the record it reads (audited), the units' names (reference data) and, for coordinators, what
 the units with room publish now, from the same data as the Free places section.
 """
@@ -23,23 +22,13 @@ from datetime import datetime
 from contracts.api import Deferral, HandoverSummary
 from contracts.common import State
 from services.handover.board.free_places import Places
-from services.handover.errors import Gone, NotFound
 from services.handover.repository import Repository
 
 
 async def flagged_deferrals(repository: Repository, items: Iterable[HandoverSummary]) -> set[str]:
     """The ids of the deferred requests among `items` whose deferral is flagged."""
-    found: set[str] = set()
-    for item in items:
-        if item.state != State.DEFERRED:
-            continue
-        try:
-            record = await repository.get_handover(handover_id=item.id)
-        except (Gone, NotFound):  # erased, or gone since the list was read: no marker
-            continue
-        if record.deferral is not None and record.deferral.room_elsewhere:
-            found.add(item.id)
-    return found
+    deferred = [item.id for item in items if item.state == State.DEFERRED]
+    return await repository.flagged_deferrals(ids=deferred) if deferred else set()
 
 
 @dataclass(frozen=True)
